@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# devmemlab: the entry point.
+#   make demo     boot the default topology (pci-bar), run the main workload
+#   make check    every test: host unit tests and in-VM tests
+# Both install what they need on a Debian 12 host (via sudo when not root).
+#
+# Knobs:
+#   TOPOLOGY=name     topology for demo/run (default pci-bar)
+#   ACCEL=auto|kvm|tcg
+#   KERNEL=bzImage MODULES=dir   your own kernel: MODULES holds lib/modules/<kver>
+#   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
+
+include guest-kernel/versions.env
+
+BUILD     := build
+ROOT      := $(BUILD)/root
+ACCEL     ?= auto
+TOPOLOGY  ?= pci-bar
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+HOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
+
+# --- guest kernel: Debian's (default), a bzImage + modules, or a built tree ---
+ifneq ($(KERNEL_SRC),)
+KERNEL    ?= $(KERNEL_SRC)/arch/x86/boot/bzImage
+MODULES   ?= $(BUILD)/user-modules
+GUEST_KVER := $(shell cat $(KERNEL_SRC)/include/config/kernel.release 2>/dev/null)
+KERNEL_DEP := $(MODULES)/.stamp
+else ifneq ($(KERNEL),)
+GUEST_KVER := $(notdir $(firstword $(wildcard $(MODULES)/lib/modules/*)))
+KERNEL_DEP :=
+else
+KERNEL    := $(BUILD)/kernel/vmlinuz
+MODULES   := $(BUILD)/kernel/modules
+GUEST_KVER := $(KVER)
+KERNEL_DEP := $(BUILD)/kernel/.stamp
+endif
+
+LAUNCHER  := qemu/devmemlab
+INITRAMFS := $(BUILD)/initramfs.cpio.zst
+MODULE_KO := $(BUILD)/module/devmemlab.ko
+TOOLS_DIR := $(BUILD)/guest-tools
+TOOLS     := $(TOOLS_DIR)/dml-bar
+RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
+
+.PHONY: all demo check deps kernel buildroot launcher module guest-tools initramfs \
+	unit clean distclean
+.DELETE_ON_ERROR:
+
+all: $(LAUNCHER) $(INITRAMFS)
+
+demo: all
+	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
+
+check: all
+	@tests/run.sh
+
+unit: $(LAUNCHER)
+	@tests/run.sh --unit
+
+# --- host side ---
+deps: $(BUILD)/.deps-stamp
+$(BUILD)/.deps-stamp: scripts/host-deps.sh
+	@mkdir -p $(BUILD)
+	@scripts/host-deps.sh
+	@touch $@
+
+launcher: $(LAUNCHER)
+LAUNCHER_SRC := $(wildcard qemu/*.c)
+$(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
+	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c) -o $@ $(LAUNCHER_SRC) \
+		$$(pkg-config --libs json-c)
+
+# --- guest side ---
+buildroot: $(ROOT)/.devmemlab-stamp
+$(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
+	@$(SUDO) guest-kernel/buildroot.sh $(ROOT)
+
+kernel: $(KERNEL_DEP)
+$(BUILD)/kernel/.stamp: guest-kernel/fetch-kernel.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
+	@guest-kernel/fetch-kernel.sh $(BUILD)/kernel
+
+# A user's built tree: install its modules into MODULES
+$(BUILD)/user-modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release
+	$(MAKE) -C $(KERNEL_SRC) modules_install INSTALL_MOD_PATH=$(abspath $(MODULES)) INSTALL_MOD_STRIP=1
+	@touch $@
+
+MODULE_SRC := $(wildcard guest-kernel/module/*.[ch]) guest-kernel/module/Kbuild
+module: $(MODULE_KO)
+ifneq ($(KERNEL_SRC),)
+$(MODULE_KO): $(MODULE_SRC)
+	$(MAKE) -C $(KERNEL_SRC) M=$(CURDIR)/guest-kernel/module MO=$(CURDIR)/$(BUILD)/module W=1 modules
+else
+$(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp
+	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /lib/modules/$(GUEST_KVER)/build \
+		M=/src/guest-kernel/module MO=/src/$(BUILD)/module W=1 modules
+endif
+
+guest-tools: $(TOOLS)
+$(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-tools/Makefile $(ROOT)/.devmemlab-stamp
+	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/guest-tools O=/src/$(TOOLS_DIR)
+
+initramfs: $(INITRAMFS)
+$(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools/lab/*.sh) \
+		$(wildcard tests/vm/*.sh) $(TOOLS) $(MODULE_KO) $(KERNEL_DEP) $(LAUNCHER) \
+		$(ROOT)/.devmemlab-stamp
+	@test -n "$(GUEST_KVER)" || { echo "devmemlab: cannot tell the kernel version of MODULES=$(MODULES)" >&2; exit 1; }
+	@guest-tools/mkinitramfs.sh $@ $(ROOT) $(MODULES) $(GUEST_KVER) \
+		"$$($(LAUNCHER) modules)" $(BUILD)/module $(TOOLS_DIR)
+
+clean:
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/unit
+
+distclean: clean
+	$(SUDO) rm -rf $(BUILD) results

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make the trixie build root: the kernel's own compiler (gcc-14) and Debian's
+# linux-headers-$KVER, used to build out-of-tree modules with the exact
+# vermagic, and the source of every guest userspace binary and library
+# (busybox, kmod, cxl/daxctl/ndctl 81, nvme-cli, pciutils, json-c).
+#
+#   buildroot.sh ROOT
+#
+# Built in ROOT.new and renamed only when complete, so an interrupted run
+# leaves nothing half-done. Idempotent: a root whose stamp matches the pins
+# is kept.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/versions.env"
+root=$1
+log() { printf 'devmemlab: buildroot: %s\n' "$*"; }
+
+# Build tools for modules and guest tools, then guest userspace.
+PKGS="gcc-14,gcc,make,libc6-dev,bc,kmod,xz-utils,zstd,binutils,ca-certificates,file,libelf1t64,openssl"
+PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,nvme-cli,pciutils,libjson-c-dev,pkgconf"
+stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
+
+if [ -f "$root/.devmemlab-stamp" ] && [ "$(cat "$root/.devmemlab-stamp")" = "$stamp" ]; then
+	log "up to date ($root)"
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "devmemlab: buildroot: debootstrap and chroot need root (run via sudo)" >&2; exit 1; }
+
+new=$root.new
+rm -rf "$new"
+trap 'rm -rf "$new"' EXIT
+log "debootstrap trixie into $new (about a minute)"
+debootstrap --variant=minbase --include="$PKGS" trixie "$new" "$DEBIAN_MIRROR" \
+	> "$new.log" 2>&1 || { tail -n 20 "$new.log" >&2; echo "devmemlab: buildroot: debootstrap failed (log: $new.log)" >&2; exit 1; }
+echo "deb $DEBIAN_MIRROR trixie-backports main" > "$new/etc/apt/sources.list.d/backports.list"
+cp /etc/resolv.conf "$new/etc/resolv.conf" 2>/dev/null || true
+log "installing linux-headers-$KVER ($KPKG_VER) from trixie-backports"
+chroot "$new" sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends linux-headers-$KVER=$KPKG_VER >/dev/null && apt-get clean" \
+	|| { echo "devmemlab: buildroot: header install failed" >&2; exit 1; }
+echo "$stamp" > "$new/.devmemlab-stamp"
+rm -rf "$root" "$new.log"
+mv "$new" "$root"
+trap - EXIT
+log "ready: $root ($(du -sh "$root" | cut -f1))"

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `devmemlab run`: choose the accelerator, lay out the results directory,
+ * create the backing files, boot, report, and clean up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+#define KVM_PROBE_TIMEOUT 30
+
+static void first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(buf, len, f) && buf[0] == '\n')
+		;
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * KVM is used only when a probe boot of the same kernel reaches /init:
+ * nested KVM can exist and still fail with "emulation failure".
+ */
+static int kvm_works(const struct qemu_opts *base, const char *dir, char *why, size_t len)
+{
+	char log[PATH_MAX + 32], errf[PATH_MAX + 32], err[512], line[256];
+	struct topology *t;
+	struct qemu_opts o = *base;
+	struct boot_opts bo = { .timeout = KVM_PROBE_TIMEOUT, .quiet = 1 };
+	struct boot_result *r;
+	struct argv a = { 0 };
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0) {
+		snprintf(why, len, "no usable /dev/kvm (%s)", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	t = calloc(1, sizeof(*t));
+	r = malloc(sizeof(*r));
+	if (!t || !r) {
+		free(t);
+		free(r);
+		snprintf(why, len, "out of memory");
+		return 0;
+	}
+	snprintf(t->name, sizeof(t->name), "kvm-probe");
+	t->memory = 512ull << 20;
+	t->cpus = 1;
+	o.accel = "kvm";
+	o.append = "lab.probe=1";
+	o.guest_cmd = NULL;
+	snprintf(log, sizeof(log), "%s/kvm-probe.log", dir);
+	snprintf(errf, sizeof(errf), "%s/kvm-probe.stderr", dir);
+	bo.console_log = log;
+	bo.qemu_stderr = errf;
+	if (qemu_build_argv(t, &o, &a, err, sizeof(err))) {
+		snprintf(why, len, "%s", err);
+		ok = 0;
+	} else {
+		boot_watch(a.v, &bo, r);
+		ok = r->v.kind == V_PASS;
+		first_line(errf, line, sizeof(line));
+		if (ok)
+			snprintf(why, len, "KVM probe boot passed in %.1f s", r->wall);
+		else
+			snprintf(why, len, "KVM probe boot failed: %s", *line ? line : verdict_name(r->v.kind));
+	}
+	argv_free(&a);
+	free(t);
+	free(r);
+	return ok;
+}
+
+static int make_run_dir(const struct cli *c, const struct topology *t, char *dir, size_t len)
+{
+	char root[1100], stamp[32], link_tmp[1200];
+	time_t now = time(NULL);
+	const char *base;
+
+	snprintf(root, sizeof(root), "%.1024s", c->results ? c->results : "");
+	if (!*root)
+		snprintf(root, sizeof(root), "%.1024s/results", lab_root);
+	if (mkdir(root, 0755) && errno != EEXIST) {
+		fprintf(stderr, "devmemlab: results directory %s: %s\n", root, strerror(errno));
+		return -1;
+	}
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	for (int n = 1; ; n++) {
+		if (n == 1)
+			snprintf(dir, len, "%s/%s-%s", root, t->name, stamp);
+		else
+			snprintf(dir, len, "%s/%s-%s-%d", root, t->name, stamp, n);
+		if (!mkdir(dir, 0755))
+			break;
+		if (errno != EEXIST || n > 100) {
+			fprintf(stderr, "devmemlab: %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+	}
+	/* results/latest -> the newest run, replaced atomically */
+	base = strrchr(dir, '/') + 1;
+	snprintf(link_tmp, sizeof(link_tmp), "%s/.latest-%d", root, (int)getpid());
+	if (!symlink(base, link_tmp)) {
+		char link[1200];
+
+		snprintf(link, sizeof(link), "%s/latest", root);
+		if (rename(link_tmp, link))
+			unlink(link_tmp);
+	}
+	return 0;
+}
+
+static int make_file(const char *path, unsigned long long size, int lab_owned)
+{
+	int fd = open(path, O_RDWR | O_CREAT | (lab_owned ? O_EXCL : 0) | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "devmemlab: cannot create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (lab_owned)
+		cleanup_register(path);
+	if (ftruncate(fd, size)) {
+		fprintf(stderr, "devmemlab: cannot size %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int make_backing_files(const struct topology *t, const struct qemu_opts *o)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int i = 0; i < t->ndev; i++) {
+		const struct topo_device *d = &t->dev[i];
+
+		if (d->kind == DEV_IVSHMEM) {
+			qemu_ivshmem_path(d, o, path, sizeof(path));
+			/* a user's own backing file is created if missing, and kept */
+			if (d->backing[0] && !stat(path, &st))
+				continue;
+			if (make_file(path, d->size, !d->backing[0]))
+				return -1;
+		} else if (d->kind == DEV_NVME) {
+			snprintf(path, sizeof(path), "%s/%s.img", o->workdir, d->id);
+			if (make_file(path, d->size, 1))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void write_json(const char *dir, const struct topology *t, const struct qemu_opts *o,
+		       const char *why, const struct cli *c, const struct boot_result *r)
+{
+	char path[PATH_MAX + 16];
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "topology", json_object_new_string(t->name));
+	json_object_object_add(j, "accel", json_object_new_string(o->accel));
+	json_object_object_add(j, "accel_reason", json_object_new_string(why));
+	json_object_object_add(j, "kernel", json_object_new_string(o->kernel));
+	json_object_object_add(j, "initrd", json_object_new_string(o->initrd));
+	json_object_object_add(j, "verdict", json_object_new_string(verdict_name(r->v.kind)));
+	json_object_object_add(j, "workload_status", json_object_new_int(r->v.status));
+	json_object_object_add(j, "init_seconds", json_object_new_double(r->init_at));
+	json_object_object_add(j, "wall_seconds", json_object_new_double(r->wall));
+	json_object_object_add(j, "timeout", json_object_new_int(c->timeout));
+	json_object_object_add(j, "console_lines", json_object_new_int(r->v.lines));
+	json_object_object_add(j, "kernel_problems", json_object_new_int(r->v.kernel_problems));
+	json_object_object_add(j, "kernel_problem",
+			       r->v.kernel_problems ? json_object_new_string(r->v.quote) : NULL);
+	snprintf(path, sizeof(path), "%s/result.json", dir);
+	if (json_object_to_file_ext(path, j, JSON_C_TO_STRING_PRETTY))
+		fprintf(stderr, "devmemlab: cannot write %s\n", path);
+	json_object_put(j);
+}
+
+static void print_tail(const struct boot_result *r, int n)
+{
+	int start = r->ntail > n ? r->ntail - n : 0;
+
+	for (int i = start; i < r->ntail; i++)
+		fprintf(stderr, "  | %s\n", r->tail[i % 16]);
+}
+
+static int report(const struct topology *t, const struct qemu_opts *o, const char *dir,
+		  const struct cli *c, const struct boot_result *r)
+{
+	const struct verdict *v = &r->v;
+	char errf[PATH_MAX + 16], line[256];
+
+	switch (v->kind) {
+	case V_PASS:
+		fprintf(stderr, "devmemlab: PASS %s: workload exit 0; /init at %.1f s, %.1f s in all (%s)\n",
+			t->name, r->init_at, r->wall, o->accel);
+		return EXIT_PASS;
+	case V_KERNEL:
+		fprintf(stderr, "devmemlab: FAIL %s: kernel problem on the console (%d line%s), first at line %d:\n  | %s\n",
+			t->name, v->kernel_problems, v->kernel_problems > 1 ? "s" : "",
+			v->quote_line, v->quote);
+		return EXIT_KERNEL;
+	case V_HANG:
+		fprintf(stderr, "devmemlab: FAIL %s: deadline of %d s passed (stage: %s); guest killed. Console tail:\n",
+			t->name, c->timeout, v->stage == ST_RUN ? "workload" : "boot");
+		print_tail(r, 15);
+		return EXIT_HANG;
+	case V_GUEST_FAIL:
+		fprintf(stderr, "devmemlab: FAIL %s: workload exited with status %d (log: %s/console.log)\n",
+			t->name, v->status, dir);
+		return EXIT_GUEST_FAIL;
+	case V_NO_RESULT:
+		break;
+	}
+	snprintf(errf, sizeof(errf), "%s/qemu.stderr", dir);
+	first_line(errf, line, sizeof(line));
+	if (v->lines == 0 || (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status))) {
+		fprintf(stderr, "devmemlab: FAIL %s: QEMU failed%s%s\n", t->name,
+			*line ? ": " : " (no console output)", line);
+		return EXIT_INFRA;
+	}
+	fprintf(stderr, "devmemlab: FAIL %s: guest stopped without reporting a result%s. Console tail:\n",
+		t->name, run_interrupted ? " (interrupted)" : "");
+	print_tail(r, 15);
+	return EXIT_GUEST_FAIL;
+}
+
+static int run_shell(char *const *argv)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "devmemlab: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	signal(SIGINT, SIG_IGN);	/* ^C belongs to the guest's shell */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : EXIT_INFRA;
+}
+
+int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
+{
+	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
+	char append[4096];
+	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
+	struct boot_result *r;
+	struct argv a = { 0 };
+	FILE *f;
+	int ret;
+
+	/* Everything that can be refused is checked before anything is created. */
+	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg") && strcmp(c->accel, "auto"))
+		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
+	if (access(o->kernel, R_OK))
+		die_usage("guest kernel %s: %s (run 'make kernel' or pass --kernel)", o->kernel, strerror(errno));
+	if (access(o->initrd, R_OK))
+		die_usage("initramfs %s: %s (run 'make initramfs' or pass --initrd)", o->initrd, strerror(errno));
+	if (c->shell) {
+		snprintf(append, sizeof(append), "%s%slab.shell=1", o->append ? o->append : "",
+			 o->append ? " " : "");
+		o->append = append;
+	}
+	if (qemu_kernel_cmdline(t, o, path, sizeof(path), err, sizeof(err)))
+		die_usage("%s", err);
+
+	cleanup_install_signals();
+	if (make_run_dir(c, t, dir, sizeof(dir)))
+		return EXIT_INFRA;
+	if (!c->workdir)
+		o->workdir = dir;
+
+	if (!c->accel || !strcmp(c->accel, "auto"))
+		o->accel = kvm_works(o, dir, why, sizeof(why)) ? "kvm" : "tcg";
+	else
+		snprintf(why, sizeof(why), "--accel %s", c->accel), o->accel = c->accel;
+	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)\n", t->name, o->accel, why);
+	fprintf(stderr, "devmemlab: results in %s\n", dir);
+
+	if (run_interrupted || make_backing_files(t, o))
+		return EXIT_INFRA;
+	if (qemu_build_argv(t, o, &a, err, sizeof(err)))
+		die_usage("%s", err);
+	snprintf(path, sizeof(path), "%s/qemu-cmd.txt", dir);
+	f = fopen(path, "w");
+	if (f) {
+		argv_print(&a, f);
+		fclose(f);
+	}
+	if (c->shell) {
+		ret = run_shell(a.v);
+		argv_free(&a);
+		return ret;
+	}
+
+	r = malloc(sizeof(*r));
+	if (!r)
+		return EXIT_INFRA;
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	bo.console_log = strdup(path);
+	snprintf(path, sizeof(path), "%s/qemu.stderr", dir);
+	bo.qemu_stderr = strdup(path);
+	bo.files_dir = dir;
+	boot_watch(a.v, &bo, r);
+	write_json(dir, t, o, why, c, r);
+	ret = report(t, o, dir, c, r);
+	if (run_interrupted) {
+		fprintf(stderr, "devmemlab: interrupted by signal %d\n", run_interrupted);
+		ret = 128 + run_interrupted;
+	}
+	free((char *)bo.console_log);
+	free((char *)bo.qemu_stderr);
+	free(r);
+	argv_free(&a);
+	return ret;
+}

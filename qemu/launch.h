@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DEVMEMLAB_LAUNCH_H
+#define DEVMEMLAB_LAUNCH_H
+
+#include <limits.h>
+
+#include "run.h"
+
+struct cli {
+	const char *topo, *topo_dir, *kernel, *initrd, *accel, *results;
+	const char *shm_prefix, *workdir, *script, *append, *qemu;
+	int timeout, verbose, shell;
+	char *const *guest_cmd;
+};
+
+#define LAB_ROOT_MAX 1024
+extern char lab_root[LAB_ROOT_MAX];
+
+/* One error line on stderr, exit EXIT_USAGE: nothing has been started. */
+__attribute__((format(printf, 1, 2), noreturn))
+void die_usage(const char *fmt, ...);
+
+/* `devmemlab run`: returns the exit status (enum in run.h). */
+int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o);
+
+#endif

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmemlab: turn a topology file into a QEMU command line, boot it, watch
+ * the console and judge the run. See docs/launcher.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+
+char lab_root[LAB_ROOT_MAX];	/* the checkout: parent of qemu/ */
+
+
+static void usage(FILE *f)
+{
+	fputs("usage: devmemlab list [--topologies DIR]\n"
+	      "       devmemlab check FILE...\n"
+	      "       devmemlab modules\n"
+	      "       devmemlab qemu-cmd -t TOPO [options] [-- guest command]\n"
+	      "       devmemlab run -t TOPO [options] [-- guest command]\n"
+	      "options:\n"
+	      "  -t, --topology NAME|FILE  topology name (topologies/NAME.ini) or file\n"
+	      "  --kernel FILE             guest kernel (default build/kernel/vmlinuz)\n"
+	      "  --initrd FILE             initramfs (default build/initramfs.cpio.zst)\n"
+	      "  --accel kvm|tcg|auto      run: default auto (KVM only if a probe boot works);\n"
+	      "                            qemu-cmd: default tcg\n"
+	      "  --timeout SECONDS         run: deadline, then the guest is killed (default 300)\n"
+	      "  --results DIR             run: results root (default results/)\n"
+	      "  --script GUEST_PATH       workload script inside the guest (default: inventory)\n"
+	      "  --append PARAMS           extra kernel parameters (lab.shell=1 for a shell)\n"
+	      "  --shell                   run: interactive guest shell on this terminal\n"
+	      "  --shm-prefix PATH         lab-managed ivshmem files are PATH-ID\n"
+	      "  --workdir DIR             where NVMe disk images live (run: the results dir)\n"
+	      "  --qemu BINARY             emulator (default qemu-system-x86_64)\n"
+	      "  -v, --verbose             run: echo every console line\n"
+	      "exit status of run: 0 pass, 1 workload failed, 2 bad input, 3 kernel problem,\n"
+	      "4 deadline passed, 5 QEMU failed\n", f);
+}
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("devmemlab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+static void find_lab_root(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		strcpy(lab_root, ".");
+		return;
+	}
+	exe[n] = '\0';
+	/* the binary lives in qemu/ of the checkout */
+	snprintf(lab_root, sizeof(lab_root), "%s", dirname(dirname(exe)));
+}
+
+static void topo_path(const struct cli *c, char *buf, size_t len)
+{
+	if (strchr(c->topo, '/') || strstr(c->topo, ".ini"))
+		snprintf(buf, len, "%s", c->topo);
+	else if (c->topo_dir)
+		snprintf(buf, len, "%s/%s.ini", c->topo_dir, c->topo);
+	else
+		snprintf(buf, len, "%s/topologies/%s.ini", lab_root, c->topo);
+}
+
+static void load_topology(const struct cli *c, struct topology *t)
+{
+	char path[PATH_MAX], err[1024];
+
+	if (!c->topo)
+		die_usage("no topology given (-t NAME); 'devmemlab list' shows them");
+	topo_path(c, path, sizeof(path));
+	if (access(path, R_OK) && !strchr(c->topo, '/'))
+		die_usage("unknown topology '%s' (%s); 'devmemlab list' shows them", c->topo, path);
+	if (topo_load(path, t, err, sizeof(err)))
+		die_usage("%s", err);
+}
+
+static int cmd_list(const struct cli *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2], err[1024];
+	struct dirent **ents;
+	struct topology *t = malloc(sizeof(*t));
+	int n, bad = 0;
+
+	snprintf(dir, sizeof(dir), "%s", c->topo_dir ? c->topo_dir : "");
+	if (!*dir)
+		snprintf(dir, sizeof(dir), "%s/topologies", lab_root);
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0 || !t)
+		die_usage("%s: %s", dir, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(ents[i]->d_name);
+
+		if (l > 4 && !strcmp(ents[i]->d_name + l - 4, ".ini")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+			if (topo_load(path, t, err, sizeof(err))) {
+				fprintf(stderr, "devmemlab: %s\n", err);
+				bad = 1;
+			} else {
+				printf("%-12s %s\n", t->name, t->description);
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	free(t);
+	return bad ? EXIT_USAGE : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct topology *t = malloc(sizeof(*t));
+	char err[1024];
+	int bad = 0;
+
+	if (!t)
+		return EXIT_INFRA;
+	if (optind >= argc)
+		die_usage("check: no topology files given");
+	for (int i = optind; i < argc; i++) {
+		if (topo_load(argv[i], t, err, sizeof(err))) {
+			fprintf(stderr, "devmemlab: %s\n", err);
+			bad = 1;
+		} else {
+			printf("%s: ok (%d devices)\n", argv[i], t->ndev);
+		}
+	}
+	free(t);
+	return bad ? EXIT_USAGE : 0;
+}
+
+static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char *accel,
+			   char *kernel, char *initrd, char *shm, char *append)
+{
+	if (!c->kernel)
+		snprintf(kernel, PATH_MAX, "%s/build/kernel/vmlinuz", lab_root);
+	if (!c->initrd)
+		snprintf(initrd, PATH_MAX, "%s/build/initramfs.cpio.zst", lab_root);
+	if (!c->shm_prefix)
+		snprintf(shm, PATH_MAX, "/dev/shm/devmemlab-%d", (int)getpid());
+	snprintf(append, 4096, "%s%s%s%s", c->script ? "lab.run=" : "", c->script ? c->script : "",
+		 c->script && c->append ? " " : "", c->append ? c->append : "");
+	*o = (struct qemu_opts){
+		.qemu = c->qemu ? c->qemu : "qemu-system-x86_64",
+		.kernel = c->kernel ? c->kernel : kernel,
+		.initrd = c->initrd ? c->initrd : initrd,
+		.accel = accel,
+		.shm_prefix = c->shm_prefix ? c->shm_prefix : shm,
+		.workdir = c->workdir ? c->workdir : ".",
+		.append = *append ? append : NULL,
+		.guest_cmd = c->guest_cmd,
+	};
+}
+
+static int cmd_qemu_cmd(const struct cli *c)
+{
+	char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096], err[1024];
+	struct topology *t = malloc(sizeof(*t));
+	struct qemu_opts o;
+	struct argv a = { 0 };
+
+	if (!t)
+		return EXIT_INFRA;
+	load_topology(c, t);
+	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg"))
+		die_usage("qemu-cmd: --accel must be kvm or tcg (auto needs a probe boot)");
+	fill_qemu_opts(c, &o, c->accel ? c->accel : "tcg", kernel, initrd, shm, append);
+	if (qemu_build_argv(t, &o, &a, err, sizeof(err)))
+		die_usage("%s", err);
+	argv_print(&a, stdout);
+	argv_free(&a);
+	free(t);
+	return 0;
+}
+
+static void print_modules(void)
+{
+	char buf[1024];
+
+	qemu_all_modules(buf, sizeof(buf));
+	printf("%s\n", buf);
+}
+
+static void parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_ACCEL, OPT_TIMEOUT, OPT_RESULTS, OPT_SCRIPT, OPT_APPEND,
+	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL };
+	static const struct option opts[] = {
+		{ "topology", required_argument, NULL, 't' },
+		{ "topologies", required_argument, NULL, OPT_TOPODIR },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "results", required_argument, NULL, OPT_RESULTS },
+		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "shm-prefix", required_argument, NULL, OPT_SHM },
+		{ "workdir", required_argument, NULL, OPT_WORKDIR },
+		{ "qemu", required_argument, NULL, OPT_QEMU },
+		{ "shell", no_argument, NULL, OPT_SHELL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char *end;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't': c->topo = optarg; break;
+		case OPT_TOPODIR: c->topo_dir = optarg; break;
+		case OPT_KERNEL: c->kernel = optarg; break;
+		case OPT_INITRD: c->initrd = optarg; break;
+		case OPT_ACCEL: c->accel = optarg; break;
+		case OPT_RESULTS: c->results = optarg; break;
+		case OPT_SCRIPT: c->script = optarg; break;
+		case OPT_APPEND: c->append = optarg; break;
+		case OPT_SHM: c->shm_prefix = optarg; break;
+		case OPT_WORKDIR: c->workdir = optarg; break;
+		case OPT_QEMU: c->qemu = optarg; break;
+		case OPT_SHELL: c->shell = 1; break;
+		case 'v': c->verbose = 1; break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			c->timeout = strtol(optarg, &end, 10);
+			if (errno || *end || c->timeout <= 0 || c->timeout > 86400)
+				die_usage("--timeout must be 1..86400 seconds, not '%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc && !strcmp(argv[optind - 1], "--"))
+		c->guest_cmd = &argv[optind];
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .timeout = 300 };
+	const char *cmd;
+
+	find_lab_root();
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	optind = 2;
+	parse_args(argc, argv, &c);
+	if (c.guest_cmd && c.script)
+		die_usage("give either --script or a guest command after --, not both");
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&c);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv);
+	if (!strcmp(cmd, "modules")) {
+		print_modules();
+		return 0;
+	}
+	if (!strcmp(cmd, "qemu-cmd"))
+		return cmd_qemu_cmd(&c);
+	if (!strcmp(cmd, "run")) {
+		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096];
+		struct topology *t = malloc(sizeof(*t));
+		struct qemu_opts o;
+		int ret;
+
+		if (!t)
+			return EXIT_INFRA;
+		load_topology(&c, t);
+		fill_qemu_opts(&c, &o, "tcg", kernel, initrd, shm, append);
+		ret = run_main(&c, t, &o);
+		free(t);
+		return ret;
+	}
+	die_usage("unknown command '%s' (list, check, modules, qemu-cmd, run)", cmd);
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Topology -> QEMU command line. A pure function of the topology and the
+ * options (no I/O), so that tests/unit can compare it with golden files.
+ * One emit_*() function per device kind.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qemu_argv.h"
+
+/* The kernel's COMMAND_LINE_SIZE on x86 is 2048 including the NUL. */
+#define CMDLINE_MAX 2047
+
+void argv_add(struct argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v) {
+			perror("devmemlab");
+			exit(1);
+		}
+	}
+	a->v[a->n] = strdup(s);
+	if (!a->v[a->n]) {
+		perror("devmemlab");
+		exit(1);
+	}
+	a->v[++a->n] = NULL;
+}
+
+void argv_addf(struct argv *a, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	argv_add(a, buf);
+}
+
+void argv_free(struct argv *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	*a = (struct argv){ 0 };
+}
+
+void argv_print(const struct argv *a, FILE *f)
+{
+	for (int i = 0; i < a->n; i++) {
+		const char *s = a->v[i];
+
+		fputs(i ? " " : "", f);
+		if (*s && !s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,._+:@%/=-")]) {
+			fputs(s, f);
+			continue;
+		}
+		fputc('\'', f);
+		for (; *s; s++)
+			if (*s == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*s, f);
+		fputc('\'', f);
+	}
+	fputc('\n', f);
+}
+
+/* QEMU size syntax: the largest exact unit. */
+static const char *qsize(unsigned long long v, char *buf)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		sprintf(buf, "%llu", v);
+	else
+		sprintf(buf, "%llu%c", v, units[u]);
+	return buf;
+}
+
+static void bus_opt(const struct topology *t, const struct topo_device *d,
+		    char *buf, size_t len)
+{
+	snprintf(buf, len, ",bus=%s", d->bus < 0 ? "pcie.0" : t->dev[d->bus].id);
+}
+
+void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
+		       char *buf, size_t len)
+{
+	if (d->backing[0])
+		snprintf(buf, len, "%s", d->backing);
+	else
+		snprintf(buf, len, "%s-%s", o->shm_prefix, d->id);
+}
+
+static void emit_root_port(const struct topology *t, const struct topo_device *d,
+			   const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64];
+
+	(void)o;
+	bus_opt(t, d, bus, sizeof(bus));
+	argv_add(a, "-device");
+	argv_addf(a, "pcie-root-port,id=%s%s,chassis=%d,slot=0", d->id, bus, d->chassis);
+}
+
+static void emit_switch(const struct topology *t, const struct topo_device *d,
+			const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64];
+
+	(void)o;
+	bus_opt(t, d, bus, sizeof(bus));
+	argv_add(a, "-device");
+	argv_addf(a, "x3130-upstream,id=%s%s", d->id, bus);
+}
+
+static void emit_switch_port(const struct topology *t, const struct topo_device *d,
+			     const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64];
+
+	(void)o;
+	bus_opt(t, d, bus, sizeof(bus));
+	argv_add(a, "-device");
+	argv_addf(a, "xio3130-downstream,id=%s%s,chassis=%d,slot=0", d->id, bus, d->chassis);
+}
+
+static void emit_ivshmem(const struct topology *t, const struct topo_device *d,
+			 const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64], path[512], sz[32];
+
+	bus_opt(t, d, bus, sizeof(bus));
+	qemu_ivshmem_path(d, o, path, sizeof(path));
+	argv_add(a, "-object");
+	argv_addf(a, "memory-backend-file,id=mem-%s,size=%s,mem-path=%s,share=on",
+		  d->id, qsize(d->size, sz), path);
+	argv_add(a, "-device");
+	argv_addf(a, "ivshmem-plain,id=%s,memdev=mem-%s%s", d->id, d->id, bus);
+}
+
+static void emit_nvme(const struct topology *t, const struct topo_device *d,
+		      const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64], cmb[32] = "";
+
+	bus_opt(t, d, bus, sizeof(bus));
+	if (d->cmb)
+		snprintf(cmb, sizeof(cmb), ",cmb_size_mb=%llu", (unsigned long long)(d->cmb >> 20));
+	argv_add(a, "-drive");
+	argv_addf(a, "file=%s/%s.img,if=none,id=drv-%s,format=raw", o->workdir, d->id, d->id);
+	argv_add(a, "-device");
+	argv_addf(a, "nvme,id=%s,serial=dml-%.16s,drive=drv-%s%s%s", d->id, d->id, d->id, cmb, bus);
+}
+
+static void emit_cxl_host_bridge(const struct topology *t, const struct topo_device *d,
+				 const struct qemu_opts *o, struct argv *a)
+{
+	(void)t;
+	(void)o;
+	argv_add(a, "-device");
+	argv_addf(a, "pxb-cxl,id=%s,bus_nr=%d,bus=pcie.0", d->id, d->bus_nr);
+}
+
+static void emit_cxl_root_port(const struct topology *t, const struct topo_device *d,
+			       const struct qemu_opts *o, struct argv *a)
+{
+	int port = 0, chassis = 0;
+
+	(void)o;
+	/* port numbers count per host bridge; chassis/slot pairs must be unique */
+	for (const struct topo_device *p = t->dev; p < d; p++)
+		if (p->kind == DEV_CXL_ROOT_PORT) {
+			chassis++;
+			port += p->bus == d->bus;
+		}
+	argv_add(a, "-device");
+	argv_addf(a, "cxl-rp,id=%s,port=%d,bus=%s,chassis=%d,slot=%d",
+		  d->id, port, t->dev[d->bus].id, 100 + chassis, 0);
+}
+
+static void emit_cxl_type3(const struct topology *t, const struct topo_device *d,
+			   const struct qemu_opts *o, struct argv *a)
+{
+	char sz[32];
+
+	(void)o;
+	argv_add(a, "-object");
+	argv_addf(a, "memory-backend-ram,id=mem-%s,share=on,size=%s", d->id, qsize(d->size, sz));
+	argv_add(a, "-device");
+	argv_addf(a, "cxl-type3,id=%s,bus=%s,volatile-memdev=mem-%s", d->id, t->dev[d->bus].id, d->id);
+}
+
+typedef void (*emit_fn)(const struct topology *, const struct topo_device *,
+			const struct qemu_opts *, struct argv *);
+
+static const emit_fn emitters[DEV_KIND_COUNT] = {
+	[DEV_ROOT_PORT] = emit_root_port,
+	[DEV_SWITCH] = emit_switch,
+	[DEV_SWITCH_PORT] = emit_switch_port,
+	[DEV_IVSHMEM] = emit_ivshmem,
+	[DEV_NVME] = emit_nvme,
+	[DEV_CXL_HOST_BRIDGE] = emit_cxl_host_bridge,
+	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
+	[DEV_CXL_TYPE3] = emit_cxl_type3,
+	/* DEV_CXL_WINDOW is a machine property, see machine_opt() */
+};
+
+/* Parents before children: QEMU needs a bus to exist before its devices. */
+static void emit_tree(const struct topology *t, int i, const struct qemu_opts *o,
+		      struct argv *a, char *done)
+{
+	if (done[i])
+		return;
+	done[i] = 1;
+	if (t->dev[i].bus >= 0)
+		emit_tree(t, t->dev[i].bus, o, a, done);
+	if (emitters[t->dev[i].kind])
+		emitters[t->dev[i].kind](t, &t->dev[i], o, a);
+}
+
+static void machine_opt(const struct topology *t, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "q35");
+	int w = 0;
+	char sz[32];
+
+	if (!topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
+		return;
+	n += snprintf(buf + n, len - n, ",cxl=on");
+	for (int i = 0; i < t->ndev; i++) {
+		const struct topo_device *d = &t->dev[i];
+
+		if (d->kind != DEV_CXL_WINDOW)
+			continue;
+		for (int k = 0; k < d->ntargets; k++)
+			n += snprintf(buf + n, len - n, ",cxl-fmw.%d.targets.%d=%s",
+				      w, k, t->dev[d->targets[k]].id);
+		n += snprintf(buf + n, len - n, ",cxl-fmw.%d.size=%s", w, qsize(d->size, sz));
+		w++;
+	}
+}
+
+void qemu_all_modules(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < DEV_KIND_COUNT; k++) {
+		const char *m = topo_kind_modules(k);
+
+		if (*m)
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "", m);
+	}
+}
+
+int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
+			char *buf, size_t len, char *err, size_t errlen)
+{
+	char mods[512] = "";
+	size_t n, m = 0;
+
+	for (int k = 0; k < DEV_KIND_COUNT; k++) {
+		const char *km = topo_kind_modules(k);
+
+		if (*km && topo_has_kind(t, k))
+			m += snprintf(mods + m, sizeof(mods) - m, "%s%s", m ? " " : "", km);
+	}
+	for (char *c = mods; *c; c++)
+		if (*c == ' ')
+			*c = ',';
+	/* loglevel=5 puts WARNING-level lines on the console, where the verdict reads them */
+	n = snprintf(buf, len, "console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=%s%s%s%s%s",
+		     t->name, *mods ? " lab.mods=" : "", mods, o->append ? " " : "",
+		     o->append ? o->append : "");
+	if (o->guest_cmd && o->guest_cmd[0]) {
+		n += snprintf(buf + n, n < len ? len - n : 0, " --");
+		for (char *const *arg = o->guest_cmd; *arg; arg++) {
+			const char *q = strpbrk(*arg, " \t") || !**arg ? "\"" : "";
+
+			if (strpbrk(*arg, "\"\n")) {
+				snprintf(err, errlen, "guest command argument '%s' contains '\"' or a newline, which the kernel command line cannot carry",
+					 *arg);
+				return -1;
+			}
+			n += snprintf(buf + n, n < len ? len - n : 0, " %s%s%s", q, *arg, q);
+		}
+	}
+	if (n > CMDLINE_MAX || n >= len) {
+		snprintf(err, errlen, "kernel command line too long (%zu bytes, at most %d)",
+			 n, CMDLINE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
+		    struct argv *a, char *err, size_t errlen)
+{
+	char machine[1024], cmdline[4096], mem[32];
+	char done[TOPO_MAX_DEVICES] = { 0 };
+	int cxl = topo_has_kind(t, DEV_CXL_HOST_BRIDGE);
+
+	if (qemu_kernel_cmdline(t, o, cmdline, sizeof(cmdline), err, errlen))
+		return -1;
+	machine_opt(t, machine, sizeof(machine));
+	argv_add(a, o->qemu);
+	argv_add(a, "-M");
+	argv_add(a, machine);
+	argv_add(a, "-accel");
+	argv_add(a, o->accel);
+	argv_add(a, "-cpu");
+	/* CXL region commit needs cache invalidation, which x86 refuses under a hypervisor bit */
+	argv_add(a, cxl ? "max,hypervisor=off" : "max");
+	argv_add(a, "-m");
+	argv_add(a, qsize(t->memory, mem));
+	argv_add(a, "-smp");
+	argv_addf(a, "%d", t->cpus);
+	/* -nodefaults: no CD-ROM for SeaBIOS to stall on, no NIC, no VGA */
+	argv_add(a, "-nodefaults");
+	argv_add(a, "-display");
+	argv_add(a, "none");
+	argv_add(a, "-no-reboot");
+	argv_add(a, "-serial");
+	argv_add(a, "stdio");
+	argv_add(a, "-kernel");
+	argv_add(a, o->kernel);
+	argv_add(a, "-initrd");
+	argv_add(a, o->initrd);
+	argv_add(a, "-append");
+	argv_add(a, cmdline);
+	for (int i = 0; i < t->ndev; i++)
+		emit_tree(t, i, o, a, done);
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DEVMEMLAB_QEMU_ARGV_H
+#define DEVMEMLAB_QEMU_ARGV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "topology.h"
+
+/* A growing NULL-terminated argv of owned strings. */
+struct argv {
+	char **v;
+	int n, cap;
+};
+
+void argv_add(struct argv *a, const char *s);
+void argv_addf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void argv_free(struct argv *a);
+/* Print as one shell-quoted line that can be pasted into a shell. */
+void argv_print(const struct argv *a, FILE *f);
+
+struct qemu_opts {
+	const char *qemu;	/* emulator binary */
+	const char *kernel;
+	const char *initrd;
+	const char *accel;	/* "kvm" or "tcg" */
+	const char *shm_prefix;	/* lab-managed ivshmem files: PREFIX-ID */
+	const char *workdir;	/* NVMe disk images: WORKDIR/ID.img */
+	const char *append;	/* extra kernel parameters, may be NULL */
+	char *const *guest_cmd;	/* argv for the guest after "--", may be NULL */
+};
+
+/*
+ * Kernel parameters the guest needs for this topology (console, log level,
+ * modules to load). Returns -1 and an error line if the guest command cannot
+ * be represented on the kernel command line.
+ */
+int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
+			char *buf, size_t len, char *err, size_t errlen);
+
+int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
+		    struct argv *a, char *err, size_t errlen);
+
+/* Path of the backing file of ivshmem device d (lab-managed or the user's). */
+void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
+		       char *buf, size_t len);
+
+/* Space-separated union of the guest modules every kind needs. */
+void qemu_all_modules(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Topology model: what a topology file describes, after validation.
+ * See docs/topology-format.md for the file format.
+ */
+#ifndef DEVMEMLAB_TOPOLOGY_H
+#define DEVMEMLAB_TOPOLOGY_H
+
+#include <stdint.h>
+
+#define TOPO_MAX_DEVICES 32
+#define TOPO_ID_MAX 32
+
+enum dev_kind {
+	DEV_ROOT_PORT,		/* pcie-root-port on pcie.0 */
+	DEV_SWITCH,		/* x3130-upstream (a switch's upstream port) */
+	DEV_SWITCH_PORT,	/* xio3130-downstream */
+	DEV_IVSHMEM,		/* ivshmem-plain: BAR2 backed by a host file */
+	DEV_NVME,		/* nvme controller + one namespace, optional CMB */
+	DEV_CXL_HOST_BRIDGE,	/* pxb-cxl */
+	DEV_CXL_ROOT_PORT,	/* cxl-rp */
+	DEV_CXL_TYPE3,		/* cxl-type3, volatile memory */
+	DEV_CXL_WINDOW,		/* fixed memory window (-M cxl-fmw.N...) */
+	DEV_KIND_COUNT
+};
+
+struct topo_device {
+	enum dev_kind kind;
+	char id[TOPO_ID_MAX];
+	int line;			/* line of the [kind id] header */
+	int bus;			/* index of parent device, -1 = pcie.0 */
+	uint64_t size;			/* BAR, disk, type-3 or window size */
+	uint64_t cmb;			/* nvme: CMB size, 0 = none */
+	char backing[256];		/* ivshmem: "" = lab-managed /dev/shm */
+	int targets[4];			/* cxl-window: host bridge indices */
+	int ntargets;
+	int chassis;			/* assigned to ports */
+	int bus_nr;			/* cxl host bridge bus number */
+};
+
+struct topology {
+	char name[64];			/* file name without .ini */
+	char path[512];
+	char description[256];
+	uint64_t memory;
+	int cpus;
+	int ndev;
+	struct topo_device dev[TOPO_MAX_DEVICES];
+};
+
+const char *topo_kind_name(enum dev_kind kind);
+/* Guest modules a device kind needs, space separated ("" if none). */
+const char *topo_kind_modules(enum dev_kind kind);
+int topo_has_kind(const struct topology *t, enum dev_kind kind);
+
+/*
+ * Parse and validate a topology file. On error returns -1 and writes one
+ * line "FILE:LINE: problem" into err.
+ */
+int topo_load(const char *path, struct topology *t, char *err, size_t errlen);
+
+/* Parse "1G", "256M", "4096", "64K"; returns -1 on a malformed size. */
+int topo_parse_size(const char *s, uint64_t *out);
+
+#endif

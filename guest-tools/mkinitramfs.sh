@@ -5,7 +5,7 @@
 #   mkinitramfs.sh OUT ROOT MODBASE KVER "MODULES" EXTRA_KO_DIR TOOLS_DIR
 # OUT          output .cpio.zst
 # ROOT         trixie build root: busybox, kmod, cxl/daxctl/ndctl, nvme-cli,
-#              lspci and every library they need, resolved by ROOT's ld.so
+#              lspci, jq and every library they need, resolved by ROOT's ld.so
 # MODBASE      directory holding lib/modules/KVER (Debian's tree or the user's)
 # MODULES      modules to include with their dependency closure
 # EXTRA_KO_DIR our out-of-tree .ko files (may be empty or missing)
@@ -13,7 +13,7 @@
 # Modules are decompressed at build time (no "Invalid ELF header" noise),
 # depmod runs on the small tree. Nothing of the host's libc is used.
 set -eu
-out=$1 root=$2 modbase=$3 kver=$4 mods=$5 extra=$6 tools=$7
+out=$1 root=$2 modbase=$(cd "$3" && pwd) kver=$4 mods=$5 extra=$6 tools=$7
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 log() { printf 'devmemlab: initramfs: %s\n' "$*"; }
@@ -60,7 +60,7 @@ copy_bin() {
 		done
 }
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
-for b in /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci; do
+for b in /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
 	copy_bin "$b"
 done
 cp -L "$ldso" "$stage/usr/lib/x86_64-linux-gnu/"

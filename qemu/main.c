@@ -28,6 +28,7 @@ static void usage(FILE *f)
 	fputs("usage: devmemlab list [--topologies DIR]\n"
 	      "       devmemlab check FILE...\n"
 	      "       devmemlab modules\n"
+	      "       devmemlab describe -t TOPO\n"
 	      "       devmemlab qemu-cmd -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab run -t TOPO [options] [-- guest command]\n"
 	      "options:\n"
@@ -196,6 +197,26 @@ static int cmd_qemu_cmd(const struct cli *c)
 	return 0;
 }
 
+/* One line per device, for tests and scripts: ID KIND size=N cmb=N bus=ID */
+static int cmd_describe(const struct cli *c)
+{
+	struct topology *t = malloc(sizeof(*t));
+
+	if (!t)
+		return EXIT_INFRA;
+	load_topology(c, t);
+	printf("machine memory=%llu cpus=%d\n", (unsigned long long)t->memory, t->cpus);
+	for (int i = 0; i < t->ndev; i++) {
+		const struct topo_device *d = &t->dev[i];
+
+		printf("%s %s size=%llu cmb=%llu bus=%s\n", d->id, topo_kind_name(d->kind),
+		       (unsigned long long)d->size, (unsigned long long)d->cmb,
+		       d->bus < 0 ? "pcie.0" : t->dev[d->bus].id);
+	}
+	free(t);
+	return 0;
+}
+
 static void print_modules(void)
 {
 	char buf[1024];
@@ -291,6 +312,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "qemu-cmd"))
 		return cmd_qemu_cmd(&c);
+	if (!strcmp(cmd, "describe"))
+		return cmd_describe(&c);
 	if (!strcmp(cmd, "run")) {
 		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096];
 		struct topology *t = malloc(sizeof(*t));
@@ -305,5 +328,5 @@ int main(int argc, char **argv)
 		free(t);
 		return ret;
 	}
-	die_usage("unknown command '%s' (list, check, modules, qemu-cmd, run)", cmd);
+	die_usage("unknown command '%s' (list, check, modules, describe, qemu-cmd, run)", cmd);
 }

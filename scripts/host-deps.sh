@@ -26,7 +26,7 @@ fi
 # Host packages: name:suite (suite empty = the default release)
 PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
-	libjson-c-dev: valgrind: gnuplot-nox: ca-certificates: e2fsprogs:"
+	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:"
 
 missing=
 for p in $PKGS; do

@@ -1,27 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Shell helpers for guest workloads and in-VM tests: KTAP output in the
-# kselftest style (a plan, "ok N name", "# SKIP reason"), device lookup.
+# Shell helpers for guest workloads and in-VM tests: device lookup and
+# inventory; KTAP output comes from ktap.sh.
 
-KTAP_N=0
-KTAP_FAILED=0
-
-ktap_plan() { echo "KTAP version 1"; echo "1..$1"; }
-ktap_ok() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1"; }
-ktap_fail() {
-	KTAP_N=$((KTAP_N + 1)); KTAP_FAILED=$((KTAP_FAILED + 1))
-	echo "not ok $KTAP_N $1"
-	shift
-	for l in "$@"; do echo "# $l"; done
-}
-ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP $2"; }
-# ktap_check NAME CMD...: ok if CMD succeeds
-ktap_check() {
-	n=$1; shift
-	if out=$("$@" 2>&1); then ktap_ok "$n"; else ktap_fail "$n" "$* failed:" "$out"; fi
-}
-ktap_done() { [ "$KTAP_FAILED" = 0 ]; }
+. /lab/ktap.sh
 
 # PCI functions with vendor:device $1 (e.g. 1af4:1110), one BDF a line
 pci_find() {
@@ -44,10 +27,10 @@ wait_for() {
 }
 
 human() {
-	v=$1
+	v=$(($1))
 	for u in B KiB MiB GiB; do
 		[ "$v" -lt 1024 ] || [ $u = GiB ] && { echo "$v $u"; return; }
-		[ $((v % 1024)) = 0 ] || { echo "$1 B"; return; }
+		[ $((v % 1024)) = 0 ] || { echo "$(($1)) B"; return; }
 		v=$((v / 1024))
 	done
 }

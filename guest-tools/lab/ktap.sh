@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# KTAP output in the kselftest style: a plan, "ok N name", "not ok N name"
+# with "# " diagnostics, "ok N name # SKIP reason". Sourced by guest
+# workloads (/lab/ktap.sh) and by the host tests (tests/*.sh) alike.
+
+KTAP_N=0
+KTAP_FAILED=0
+
+ktap_plan() { echo "KTAP version 1"; echo "1..$1"; }
+ktap_ok() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1"; }
+ktap_fail() {
+	KTAP_N=$((KTAP_N + 1)); KTAP_FAILED=$((KTAP_FAILED + 1))
+	echo "not ok $KTAP_N $1"
+	shift
+	for l in "$@"; do echo "# $l"; done
+}
+ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP $2"; }
+# ktap_check NAME CMD...: ok if CMD succeeds
+ktap_check() {
+	n=$1; shift
+	if out=$("$@" 2>&1); then ktap_ok "$n"; else ktap_fail "$n" "$* failed:" "$out"; fi
+}
+ktap_done() { [ "$KTAP_FAILED" = 0 ]; }
+
+# ktap_is NAME GOT WANT: ok if the two strings are equal
+ktap_is() {
+	if [ "$2" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1" "got:  $2" "want: $3"; fi
+}
+# ktap_has NAME TEXT NEEDLE: ok if TEXT contains NEEDLE (fixed string)
+ktap_has() {
+	case $2 in
+	*"$3"*) ktap_ok "$1" ;;
+	*) ktap_fail "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 600)" ;;
+	esac
+}

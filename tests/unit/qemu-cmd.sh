@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Theory of operation: the topology -> QEMU command line translation is a
+# pure function; for each shipped topology its output must equal the
+# reviewed golden file in golden/ (regenerate with UPDATE_GOLDEN=1 and
+# review the diff). Guest commands travel after "--" on the kernel command
+# line with double quotes; what the kernel cannot carry is refused.
+cd "$(dirname "$0")/../.." || exit 1
+. guest-tools/lab/ktap.sh
+L=qemu/devmemlab
+FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
+set -- tests/unit/golden/*.cmd
+ktap_plan $(($# + 6))
+
+for g in "$@"; do
+	t=$(basename "$g" .cmd)
+	# shellcheck disable=SC2086
+	got=$($L qemu-cmd -t "$t" $FIXED 2>&1)
+	[ "$UPDATE_GOLDEN" = 1 ] && printf '%s\n' "$got" > "$g"
+	ktap_is "qemu-cmd $t matches golden" "$got" "$(cat "$g")"
+done
+
+# shellcheck disable=SC2086
+got=$($L qemu-cmd -t pci-bar $FIXED --accel kvm -- sh -c 'echo a b' "" x)
+ktap_has "guest command after --, quoted for the kernel" "$got" \
+	"lab.topology=pci-bar -- sh -c \"echo a b\" \"\" x'"
+ktap_has "--accel kvm is passed" "$got" "-accel kvm -cpu max "
+# shellcheck disable=SC2086
+got=$($L qemu-cmd -t pci-bar $FIXED --script /lab/x.sh --append lab.shell=1)
+ktap_has "--script and --append reach the kernel command line" "$got" "lab.run=/lab/x.sh lab.shell=1'"
+# shellcheck disable=SC2086
+got=$($L qemu-cmd -t pci-bar $FIXED -- echo 'say "hi"' 2>&1); rc=$?
+ktap_is "a double quote in the guest command is refused" "$rc|$(echo "$got" | wc -l)" "2|1"
+long=$(head -c 3000 /dev/zero | tr '\0' x)
+# shellcheck disable=SC2086
+got=$($L qemu-cmd -t pci-bar $FIXED -- echo "$long" 2>&1); rc=$?
+ktap_has "an overlong kernel command line is refused" "$rc|$got" "2|devmemlab: kernel command line too long"
+got=$($L qemu-cmd -t pci-bar --accel auto 2>&1); rc=$?
+ktap_is "qemu-cmd --accel auto is refused (it would need a boot)" "$rc|$(echo "$got" | wc -l)" "2|1"
+ktap_done

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Theory of operation: the launcher's main paths (qemu-cmd, check of a bad
+# file, a full run against a replayed console, a deadline) run under
+# valgrind memcheck; any error or definite/indirect leak fails.
+cd "$(dirname "$0")/../.." || exit 1
+. guest-tools/lab/ktap.sh
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"; rm -f /dev/shm/devmemlab-vg-$$-*' EXIT
+touch "$tmp/kernel" "$tmp/initrd"
+VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect"
+RUN="run -t pci-bar --qemu tests/unit/fake-qemu --accel tcg --kernel $tmp/kernel --initrd $tmp/initrd --results $tmp/r --shm-prefix /dev/shm/devmemlab-vg-$$"
+
+vg() {	# vg NAME WANT_RC ARGS...
+	name=$1 want=$2; shift 2
+	$VG qemu/devmemlab "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+	if [ $rc = "$want" ]; then ktap_ok "$name"; else ktap_fail "$name" "exit $rc, want $want" "$(tail -n 15 "$tmp/err")"; fi
+}
+ktap_plan 5
+vg "valgrind: qemu-cmd pci-switch" 0 qemu-cmd -t pci-switch
+vg "valgrind: list" 0 list
+vg "valgrind: check a malformed topology" 2 check tests/unit/topologies/bad/window-small.ini
+# shellcheck disable=SC2086
+FAKE_CONSOLE=tests/unit/consoles/warn.log vg "valgrind: run on a WARN console" 3 $RUN
+# shellcheck disable=SC2086
+FAKE_HANG=1 FAKE_CONSOLE=tests/unit/consoles/hang.log vg "valgrind: run past its deadline" 4 $RUN --timeout 2
+ktap_done

@@ -1,0 +1,82 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Theory of operation: `devmemlab run` is driven with tests/unit/fake-qemu,
+# which replays recorded guest consoles (consoles/: clean.log and panic.log
+# are real Debian 7.3.4 guests, the others are edited copies in the
+# kernel's own formats). Each case asserts the exit status, the one line
+# that explains it, result.json's verdict, and that no /dev/shm backing
+# file is left behind, including after a deadline and after SIGTERM.
+cd "$(dirname "$0")/../.." || exit 1
+. guest-tools/lab/ktap.sh
+L=$PWD/qemu/devmemlab
+C=tests/unit/consoles
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"; rm -f /dev/shm/devmemlab-unit-$$-*' EXIT
+touch "$tmp/kernel" "$tmp/initrd"
+SHM=/dev/shm/devmemlab-unit-$$
+
+launch() {	# launch CONSOLE [extra args]: sets rc, out (stdout), err (stderr)
+	console=$1; shift
+	rm -rf "$tmp/results"
+	FAKE_CONSOLE=$console $L run -t pci-bar --qemu tests/unit/fake-qemu --accel tcg \
+		--kernel "$tmp/kernel" --initrd "$tmp/initrd" --results "$tmp/results" \
+		--shm-prefix "$SHM" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
+}
+verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
+no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
+
+ktap_plan 26
+
+launch $C/clean.log
+ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
+ktap_has "clean console: workload output reaches stdout" "$out" "BAR2 1 GiB"
+ktap_is "clean console: kernel lines stay out of stdout" "$(echo "$out" | grep -c mtrr)" 0
+ktap_check "clean console: backing file removed" no_shm
+
+for c in warn:"WARNING: mm/memremap.c:500" oops:"BUG: kernel NULL pointer dereference" \
+	 panic:"Kernel panic - not syncing: sysrq triggered crash" \
+	 interleaved:"WARNING: CPU: 0 PID: 1 at kernel/x.c:1"; do
+	launch "$C/${c%%:*}.log"
+	ktap_is "${c%%:*}: exit 3, verdict kernel-problem" "$rc|$(verdict)" "3|kernel-problem"
+	ktap_has "${c%%:*}: the offending line is quoted" "$err" "${c#*:}"
+done
+
+launch $C/userspace-text.log
+ktap_is "workload text mentioning BUG:/WARNING: is not a kernel problem" "$rc|$(verdict)" "0|pass"
+
+launch $C/guest-fail.log
+ktap_is "workload exit 1: exit 1, verdict guest-fail" "$rc|$(verdict)" "1|guest-fail"
+launch $C/no-result.log
+ktap_is "no end marker: exit 1, verdict no-result" "$rc|$(verdict)" "1|no-result"
+ktap_has "no end marker: says so" "$err" "guest stopped without reporting a result"
+
+start=$(date +%s)
+FAKE_HANG=1 launch $C/hang.log --timeout 2
+took=$(($(date +%s) - start))
+ktap_is "hang: exit 4, verdict hang" "$rc|$(verdict)" "4|hang"
+ktap_has "hang: the console tail is shown" "$err" "  | still working"
+ktap_is "hang: guest killed within the deadline plus 5 s" "$([ $took -le 7 ] && echo yes || echo "no ($took s)")" yes
+ktap_check "hang: backing file removed" no_shm
+
+launch $C/clean.log --qemu /nonexistent/qemu
+ktap_is "QEMU cannot start: exit 5 and one FAIL line" "$rc|$(echo "$err" | grep -c '^devmemlab: FAIL')" "5|1"
+
+launch $C/files.log
+ktap_is "file blocks are saved in the results directory" "$(jq -r .gbps "$tmp/results/latest/bench.json" 2>&1)" "1.5"
+ktap_is "a file name with a path is not written" "$(ls "$tmp/results/latest" | grep -c escape)" 0
+
+# SIGTERM to the launcher: it stops "QEMU" and removes its files
+rm -rf "$tmp/results"
+FAKE_HANG=1 FAKE_CONSOLE=$C/hang.log $L run -t pci-bar --qemu tests/unit/fake-qemu --accel tcg \
+	--kernel "$tmp/kernel" --initrd "$tmp/initrd" --results "$tmp/results" \
+	--shm-prefix "$SHM" --timeout 60 >/dev/null 2>&1 &
+pid=$!
+i=0; while [ ! -e "$SHM-bar0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -TERM $pid; wait $pid; rc=$?
+ktap_is "SIGTERM: launcher exits 143" "$rc" 143
+ktap_check "SIGTERM: backing file removed" no_shm
+ktap_is "SIGTERM: no fake QEMU left running" "$(pgrep -f "fake-qemu.*$SHM" | wc -l)" 0
+ktap_done

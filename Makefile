@@ -9,7 +9,9 @@
 #   TOPOLOGY=name     topology for demo/run (default pci-bar)
 #   ACCEL=auto|kvm|tcg
 #   KERNEL=bzImage MODULES=dir   your own kernel: MODULES holds lib/modules/<kver>
+#                     (our module then needs KERNEL_SRC, unless <kver> is Debian's)
 #   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
+# See docs/guest-kernel.md.
 
 include guest-kernel/versions.env
 
@@ -44,7 +46,7 @@ TOOLS     := $(TOOLS_DIR)/dml-bar
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 
 .PHONY: all demo check deps kernel buildroot launcher module guest-tools initramfs \
-	unit clean distclean
+	unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
 all: $(LAUNCHER) $(INITRAMFS)
@@ -53,7 +55,7 @@ demo: all
 	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
 
 check: all
-	@tests/run.sh
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
 unit: $(LAUNCHER)
 	@tests/run.sh --unit
@@ -88,13 +90,25 @@ $(BUILD)/user-modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release
 MODULE_SRC := $(wildcard guest-kernel/module/*.[ch]) guest-kernel/module/Kbuild
 module: $(MODULE_KO)
 ifneq ($(KERNEL_SRC),)
-$(MODULE_KO): $(MODULE_SRC)
+# your tree, your compiler
+$(MODULE_KO): $(MODULE_SRC) $(BUILD)/inputs
 	$(MAKE) -C $(KERNEL_SRC) M=$(CURDIR)/guest-kernel/module MO=$(CURDIR)/$(BUILD)/module W=1 modules
-else
-$(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp
+else ifeq ($(GUEST_KVER),$(KVER))
+# Debian's headers and gcc-14, in the trixie build root: the exact vermagic
+$(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp $(BUILD)/inputs
 	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /lib/modules/$(GUEST_KVER)/build \
 		M=/src/guest-kernel/module MO=/src/$(BUILD)/module W=1 modules
+else
+$(MODULE_KO): FORCE
+	@echo "devmemlab: kernel $(GUEST_KVER) is not Debian's $(KVER): set KERNEL_SRC=<built tree> to build the module" >&2
+	@exit 1
 endif
+
+# What the initramfs and module were built for; rewritten only when it changes
+$(BUILD)/inputs: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(abspath $(KERNEL)) $(abspath $(MODULES)) $(GUEST_KVER) $(KERNEL_SRC)" | cmp -s - $@ || \
+		echo "$(abspath $(KERNEL)) $(abspath $(MODULES)) $(GUEST_KVER) $(KERNEL_SRC)" > $@
 
 guest-tools: $(TOOLS)
 $(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-tools/Makefile $(ROOT)/.devmemlab-stamp
@@ -103,13 +117,14 @@ $(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-tools/Makefile $(ROO
 initramfs: $(INITRAMFS)
 $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools/lab/*.sh) \
 		$(wildcard tests/vm/*.sh) $(TOOLS) $(MODULE_KO) $(KERNEL_DEP) $(LAUNCHER) \
-		$(ROOT)/.devmemlab-stamp
+		$(ROOT)/.devmemlab-stamp $(BUILD)/inputs
 	@test -n "$(GUEST_KVER)" || { echo "devmemlab: cannot tell the kernel version of MODULES=$(MODULES)" >&2; exit 1; }
 	@guest-tools/mkinitramfs.sh $@ $(ROOT) $(MODULES) $(GUEST_KVER) \
 		"$$($(LAUNCHER) modules)" $(BUILD)/module $(TOOLS_DIR)
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/unit
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs \
+		$(BUILD)/test-logs
 
 distclean: clean
 	$(SUDO) rm -rf $(BUILD) results

@@ -31,6 +31,9 @@ KERNEL_DEP := $(MODULES)/.stamp
 else ifneq ($(KERNEL),)
 GUEST_KVER := $(notdir $(firstword $(wildcard $(MODULES)/lib/modules/*)))
 KERNEL_DEP :=
+ifeq ($(GUEST_KVER),)
+$(error devmemlab: KERNEL=$(KERNEL) needs MODULES=<dir> holding lib/modules/<kver>; '$(MODULES)' does not)
+endif
 else
 KERNEL    := $(BUILD)/kernel/vmlinuz
 MODULES   := $(BUILD)/kernel/modules

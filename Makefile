@@ -45,7 +45,7 @@ LAUNCHER  := qemu/devmemlab
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 TOOLS_DIR := $(BUILD)/guest-tools
-TOOLS     := $(TOOLS_DIR)/dml-bar
+TOOLS     := $(TOOLS_DIR)/dml-bar $(TOOLS_DIR)/dml-realloc
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 
 .PHONY: all demo check deps kernel buildroot launcher module guest-tools initramfs \
@@ -114,7 +114,7 @@ $(BUILD)/inputs: FORCE
 		echo "$(abspath $(KERNEL)) $(abspath $(MODULES)) $(GUEST_KVER) $(KERNEL_SRC)" > $@
 
 guest-tools: $(TOOLS)
-$(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-tools/Makefile $(ROOT)/.devmemlab-stamp
+$(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmemlab_uapi.h guest-tools/Makefile $(ROOT)/.devmemlab-stamp
 	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/guest-tools O=/src/$(TOOLS_DIR)
 
 initramfs: $(INITRAMFS)

@@ -2,26 +2,207 @@
 /*
  * devmemlab: device memory as ZONE_DEVICE pages.
  *
- * Placeholder of the lab foundation: proves that an out-of-tree module
- * built in the trixie build root against Debian's headers loads into
- * Debian's kernel. The device-private driver replaces it.
+ * Binds QEMU's ivshmem-plain device (1af4:1110) and uses its BAR2 as the
+ * memory of a device: a MEMORY_DEVICE_PRIVATE pagemap over a free physical
+ * range of the same size, where device PFN i keeps its data at BAR2 offset
+ * i * 4 KiB. Folios of order 0..9 come from the kernel's buddy allocator
+ * for GPU memory (gpu_buddy). /dev/devmemlabN drives migration, direct
+ * allocation (for free/realloc tests), the checker and fault injection.
  */
-#include <linux/init.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/io.h>
 #include <linux/module.h>
-#include <linux/utsname.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
-static int __init dml_init(void)
+#include "dml.h"
+
+static DEFINE_IDA(dml_ida);
+
+static int dml_open(struct inode *inode, struct file *file)
 {
-	pr_info("devmemlab: loaded into %s\n", init_utsname()->release);
+	struct dml_dev *dev = container_of(file->private_data, struct dml_dev, misc);
+	struct dml_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return -ENOMEM;
+	f->dev = dev;
+	xa_init(&f->held);
+	file->private_data = f;
 	return 0;
 }
 
-static void __exit dml_exit(void)
+static int dml_release(struct inode *inode, struct file *file)
 {
-	pr_info("devmemlab: unloaded\n");
+	struct dml_file *f = file->private_data;
+
+	dml_user_release(f);
+	kfree(f);
+	return 0;
 }
 
-module_init(dml_init);
-module_exit(dml_exit);
-MODULE_DESCRIPTION("devmemlab: device memory as ZONE_DEVICE pages (placeholder)");
+/* copy in, run, copy out: one shape for every ioctl argument */
+#define DML_IOCTL(type, call) ({					\
+	type arg;							\
+	long r = copy_from_user(&arg, uarg, sizeof(arg)) ? -EFAULT : (call); \
+	if (!r && (_IOC_DIR(cmd) & _IOC_READ) &&			\
+	    copy_to_user(uarg, &arg, sizeof(arg)))			\
+		r = -EFAULT;						\
+	r; })
+
+static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
+{
+	struct dml_file *f = file->private_data;
+	struct dml_dev *dev = f->dev;
+	void __user *uarg = (void __user *)uarg_l;
+
+	switch (cmd) {
+	case DML_IOC_ALLOC:
+		return DML_IOCTL(struct dml_alloc, dml_user_alloc(f, &arg));
+	case DML_IOC_FREE:
+		return DML_IOCTL(struct dml_alloc, dml_user_free(f, &arg));
+	case DML_IOC_TO_DEV:
+		return DML_IOCTL(struct dml_migrate, dml_migrate_to_dev(dev, &arg));
+	case DML_IOC_TO_SYS:
+		return DML_IOCTL(struct dml_migrate, dml_migrate_to_sys(dev, &arg));
+	case DML_IOC_FAULT:
+		return DML_IOCTL(struct dml_fault, arg.pad ? -EINVAL : dml_set_fault(dev, arg.mode));
+	case DML_IOC_DUMP:
+		return DML_IOCTL(struct dml_dump, dml_dump(dev, &arg));
+	case DML_IOC_KCOPY:
+		return DML_IOCTL(struct dml_kcopy, dml_kcopy(dev, &arg));
+	case DML_IOC_SCAN:
+		return DML_IOCTL(struct dml_scan, dml_scan(dev, &arg));
+	case DML_IOC_EVICT:
+		return dml_evict_all(dev);
+	case DML_IOC_CHECK: {
+		struct dml_check *c = kzalloc(sizeof(*c), GFP_KERNEL);
+		long r;
+
+		if (!c)
+			return -ENOMEM;
+		r = dml_check(dev, c);
+		if (!r && copy_to_user(uarg, c, sizeof(*c)))
+			r = -EFAULT;
+		kfree(c);
+		return r;
+	}
+	case DML_IOC_STATS: {
+		struct dml_stats s;
+
+		dml_stats(dev, &s);
+		return copy_to_user(uarg, &s, sizeof(s)) ? -EFAULT : 0;
+	}
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations dml_fops = {
+	.owner = THIS_MODULE,
+	.open = dml_open,
+	.release = dml_release,
+	.unlocked_ioctl = dml_ioctl,
+};
+
+static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct dml_dev *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->pdev = pdev;
+	dev->id = ida_alloc(&dml_ida, GFP_KERNEL);
+	if (dev->id < 0) {
+		ret = dev->id;
+		goto err_free;
+	}
+	snprintf(dev->name, sizeof(dev->name), "devmemlab%d", dev->id);
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		goto err_ida;
+	ret = pci_request_region(pdev, 2, dev->name);
+	if (ret)
+		goto err_disable;
+	dev->size = ALIGN_DOWN(pci_resource_len(pdev, 2), PMD_SIZE);
+	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) || !dev->size) {
+		pci_err(pdev, "BAR2 is not a memory BAR of at least 2 MiB\n");
+		ret = -ENODEV;
+		goto err_region;
+	}
+	dev->bar = memremap(pci_resource_start(pdev, 2), dev->size, MEMREMAP_WB);
+	if (!dev->bar) {
+		ret = -ENOMEM;
+		goto err_region;
+	}
+	ret = dml_mem_init(dev);
+	if (ret)
+		goto err_unmap;
+	dev->misc = (struct miscdevice) {
+		.minor = MISC_DYNAMIC_MINOR, .name = dev->name, .fops = &dml_fops,
+		.parent = &pdev->dev,
+	};
+	ret = misc_register(&dev->misc);
+	if (ret)
+		goto err_mem;
+	pci_set_drvdata(pdev, dev);
+	pci_info(pdev, "%s: BAR2 %llu MiB as device-private pfns %#lx-%#lx\n", dev->name,
+		 dev->size >> 20, dev->base_pfn, dev->base_pfn + dev->npages - 1);
+	return 0;
+
+err_mem:
+	dml_mem_fini(dev);
+err_unmap:
+	memunmap(dev->bar);
+err_region:
+	pci_release_region(pdev, 2);
+err_disable:
+	pci_disable_device(pdev);
+err_ida:
+	ida_free(&dml_ida, dev->id >= 0 ? dev->id : 0);
+err_free:
+	kfree(dev);
+	return ret;
+}
+
+static void dml_remove(struct pci_dev *pdev)
+{
+	struct dml_dev *dev = pci_get_drvdata(pdev);
+	struct dml_stats s;
+
+	misc_deregister(&dev->misc);
+	/* every live folio goes back to system memory, so memunmap_pages returns */
+	dml_evict_all(dev);
+	mutex_lock(&dev->lock);
+	dev->dying = true;
+	mutex_unlock(&dev->lock);
+	dml_stats(dev, &s);
+	pci_info(pdev, "%s: evicted %llu pages, %llu still live\n", dev->name,
+		 s.evicted_pages, s.live_pages);
+	dml_mem_fini(dev);
+	memunmap(dev->bar);
+	pci_release_region(pdev, 2);
+	pci_disable_device(pdev);
+	ida_free(&dml_ida, dev->id);
+	kfree(dev);
+}
+
+static const struct pci_device_id dml_pci_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, dml_pci_ids);
+
+static struct pci_driver dml_pci_driver = {
+	.name = "devmemlab",
+	.id_table = dml_pci_ids,
+	.probe = dml_probe,
+	.remove = dml_remove,
+};
+module_pci_driver(dml_pci_driver);
+
+MODULE_DESCRIPTION("devmemlab: PCI BAR memory as device-private large folios");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * devmemlab: ioctl interface of /dev/devmemlabN. Shared, not copied, by the
+ * module and the guest tools (guest-tools/ include it from here).
+ *
+ * Offsets and PFNs are device-relative page numbers: device PFN i keeps its
+ * data at BAR2 offset i * 4 KiB.
+ */
+#ifndef _UAPI_DEVMEMLAB_H
+#define _UAPI_DEVMEMLAB_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define DML_MAX_ORDER		9
+#define DML_ANY_OFFSET		(~0ULL)
+
+/* DML_IOC_ALLOC / DML_IOC_FREE: device folios held by the open file */
+struct dml_alloc {
+	__u64 offset;		/* head page, aligned to 1 << order; or DML_ANY_OFFSET */
+	__u32 order;		/* 0..DML_MAX_ORDER */
+	__u32 pad;
+};
+
+/* Invariant numbers, as in docs/device-private.md */
+enum dml_invariant {
+	DML_I_FREE_REFCOUNT = 1,	/* I-1: free pages have refcount 0 */
+	DML_I_LAYOUT = 2,		/* I-2: head/tail/folio/order/nr_pages/pgmap */
+	DML_I_ALLOCATOR = 3,		/* I-3: allocator records agree with live folios */
+	DML_I_REF_BALANCE = 5,		/* I-5: inits - frees == live pages */
+	DML_I_LEAKED_REF = 7,		/* I-7: a folio its owner freed still has references */
+	DML_I_MAPCOUNT = 9,		/* unmapped folio has mapcounts */
+};
+
+struct dml_violation {
+	__u64 pfn;
+	__u32 invariant;	/* enum dml_invariant */
+	__u32 what;		/* which check, see dml_check_what in the module */
+	__s64 got;
+	__s64 want;
+};
+
+#define DML_CHECK_REPORT 8
+struct dml_check {
+	__u64 pages_checked;
+	__u64 folios_checked;
+	__u32 violations;
+	__u32 nreported;
+	struct dml_violation v[DML_CHECK_REPORT];
+};
+
+struct dml_stats {
+	__u64 npages;		/* device pages */
+	__u64 free_pages;	/* free in the buddy allocator */
+	__u64 live_pages;	/* in live folios */
+	__u64 live_folios;
+	__u64 init_pages;	/* total pages initialised (zone_device_folio_init) */
+	__u64 freed_pages;	/* total pages through folio_free */
+	__u64 frees;		/* folio_free calls */
+	__u64 splits;		/* folio_split callbacks for new folios */
+	__u64 faults;		/* migrate_to_ram calls */
+	__u64 to_dev_pages;
+	__u64 to_sys_pages;
+	__u64 evicted_pages;
+	__u64 order9_fallbacks;	/* order-9 device allocation failed, used order 0 */
+};
+
+/* DML_IOC_TO_DEV / DML_IOC_TO_SYS: migrate [addr, addr + npages * 4K) */
+#define DML_MIGRATE_COMPOUND	(1u << 0)	/* order-9 folios where possible */
+struct dml_migrate {
+	__u64 addr;
+	__u64 npages;
+	__u32 flags;
+	__u32 pad;
+	__u64 migrated;		/* out: pages that migrated */
+	__u64 nsec;		/* out: time spent in the kernel */
+};
+
+enum dml_fault_mode {
+	DML_FI_NONE = 0,
+	DML_FI_STALE_TAILS,	/* upper-buddy re-init keeps the old tails' head pointer */
+	DML_FI_SKIP_REINIT,	/* recycled block handed out without re-initialisation */
+	DML_FI_LEAK_REF,	/* free leaks a reference: folio_free never runs */
+	DML_FI_COUNT
+};
+
+struct dml_fault {
+	__u32 mode;		/* enum dml_fault_mode */
+	__u32 pad;
+};
+
+/* DML_IOC_DUMP: struct page state of up to DML_DUMP_MAX pages */
+#define DML_DUMP_MAX 64
+struct dml_page_state {
+	__u64 flags;		/* page->flags & 0xff */
+	__s64 folio;		/* page_folio(page) - device PFN 0, as a device PFN */
+	__s32 refcount;
+	__u32 head;		/* PageHead */
+	__u32 tail;		/* PageTail */
+	__u32 pgmap_ok;		/* the page's pgmap word is this device's pgmap */
+};
+
+struct dml_dump {
+	__u64 offset;
+	__u64 npages;
+	__u64 ptr;		/* struct dml_page_state[npages] */
+};
+
+/* DML_IOC_KCOPY: the copy routine migration uses, on the same bytes, no migration */
+#define DML_KCOPY_TO_BAR	0
+#define DML_KCOPY_FROM_BAR	1
+struct dml_kcopy {
+	__u64 bytes;		/* multiple of 4 KiB, at most the BAR */
+	__u32 direction;
+	__u32 pad;
+	__u64 nsec;		/* out */
+};
+
+/* DML_IOC_SCAN: what migrate_device_range() collects over [offset, +npages) */
+struct dml_scan {
+	__u64 offset;
+	__u64 npages;
+	__u64 collected;	/* out: folios collected (then restored) */
+	__u64 collected_pages;	/* out: pages in them */
+};
+
+#define DML_IOC_MAGIC		'D'
+#define DML_IOC_ALLOC		_IOWR(DML_IOC_MAGIC, 1, struct dml_alloc)
+#define DML_IOC_FREE		_IOW(DML_IOC_MAGIC, 2, struct dml_alloc)
+#define DML_IOC_CHECK		_IOR(DML_IOC_MAGIC, 3, struct dml_check)
+#define DML_IOC_STATS		_IOR(DML_IOC_MAGIC, 4, struct dml_stats)
+#define DML_IOC_TO_DEV		_IOWR(DML_IOC_MAGIC, 5, struct dml_migrate)
+#define DML_IOC_TO_SYS		_IOWR(DML_IOC_MAGIC, 6, struct dml_migrate)
+#define DML_IOC_FAULT		_IOW(DML_IOC_MAGIC, 7, struct dml_fault)
+#define DML_IOC_DUMP		_IOW(DML_IOC_MAGIC, 8, struct dml_dump)
+#define DML_IOC_KCOPY		_IOWR(DML_IOC_MAGIC, 9, struct dml_kcopy)
+#define DML_IOC_SCAN		_IOWR(DML_IOC_MAGIC, 10, struct dml_scan)
+#define DML_IOC_EVICT		_IO(DML_IOC_MAGIC, 11)
+
+#endif /* _UAPI_DEVMEMLAB_H */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * devmemlab: internal interfaces. One struct dml_dev per bound ivshmem
+ * device; every symbol carries the dml_ prefix.
+ */
+#ifndef DML_H
+#define DML_H
+
+#include <linux/gpu_buddy.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "devmemlab_uapi.h"
+
+struct dml_dev {
+	struct pci_dev *pdev;
+	void *bar;			/* BAR2, memremap()ed write-back */
+	u64 size;			/* bytes of device memory */
+	unsigned long npages;
+	unsigned long base_pfn;		/* first PFN of the device-private range */
+	struct resource *res;
+	struct dev_pagemap pgmap;
+	struct miscdevice misc;
+	char name[32];
+	int id;
+
+	/* allocator: gpu_buddy under @lock (it allocates with GFP_KERNEL) */
+	struct mutex lock;
+	struct gpu_buddy mm;
+	/*
+	 * Allocator records, indexed by device page. They, never struct page,
+	 * say how big a block or folio is (I-3).
+	 * @blk:  the buddy block covering the page, NULL when free
+	 * @live: at a block's first page: pages of it not yet freed
+	 * @ford: order + 1 at the head of a live folio, else 0
+	 */
+	struct gpu_buddy_block **blk;
+	atomic_t *live;
+	u8 *ford;
+	/* blocks whose last page was freed, waiting for @lock (folio_free is IRQ-safe) */
+	spinlock_t pending_lock;
+	struct list_head pending;
+
+	/* fault injection and what it must repair */
+	u32 fault_mode;
+	struct xarray fi_heads;		/* held heads with an injected fault -> mode */
+	struct xarray leaked;		/* heads whose free leaked a reference -> order */
+	struct mutex fi_lock;
+
+	/* statistics (struct dml_stats) */
+	atomic64_t init_pages, freed_pages, frees, splits, faults;
+	atomic64_t to_dev_pages, to_sys_pages, evicted_pages, order9_fallbacks;
+	bool dying;
+};
+
+/* per open file: device folios allocated through DML_IOC_ALLOC */
+struct dml_file {
+	struct dml_dev *dev;
+	struct xarray held;		/* head page -> order + 1 */
+};
+
+static inline struct dml_dev *dml_pgmap_dev(struct dev_pagemap *pgmap)
+{
+	return container_of(pgmap, struct dml_dev, pgmap);
+}
+
+static inline unsigned long dml_page_index(struct dml_dev *dev, struct page *page)
+{
+	return page_to_pfn(page) - dev->base_pfn;
+}
+
+static inline struct page *dml_index_page(struct dml_dev *dev, unsigned long i)
+{
+	return pfn_to_page(dev->base_pfn + i);
+}
+
+/* dml_mem.c: pagemap, allocator, folio lifecycle, fault injection */
+int dml_mem_init(struct dml_dev *dev);
+void dml_mem_fini(struct dml_dev *dev);
+struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset, int *err);
+void dml_drain_pending(struct dml_dev *dev);
+void dml_drain_pending_locked(struct dml_dev *dev);
+int dml_user_alloc(struct dml_file *f, struct dml_alloc *a);
+int dml_user_free(struct dml_file *f, struct dml_alloc *a);
+void dml_user_release(struct dml_file *f);
+int dml_set_fault(struct dml_dev *dev, u32 mode);
+void dml_stats(struct dml_dev *dev, struct dml_stats *s);
+void dml_copy(void *dst, const void *src, size_t len);
+
+/* dml_migrate.c */
+vm_fault_t dml_migrate_to_ram(struct vm_fault *vmf);
+int dml_migrate_to_dev(struct dml_dev *dev, struct dml_migrate *m);
+int dml_migrate_to_sys(struct dml_dev *dev, struct dml_migrate *m);
+int dml_evict_all(struct dml_dev *dev);
+int dml_scan(struct dml_dev *dev, struct dml_scan *s);
+int dml_kcopy(struct dml_dev *dev, struct dml_kcopy *k);
+
+/* dml_check.c */
+int dml_check(struct dml_dev *dev, struct dml_check *c);
+int dml_dump(struct dml_dev *dev, struct dml_dump *d);
+
+#endif

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmemlab: the device-private pagemap, its allocator and the folio
+ * lifecycle (alloc -> zone_device_folio_init -> ... -> folio_free).
+ *
+ * The allocator is the kernel's gpu_buddy (the one Xe and amdgpu use for
+ * VRAM) over the device's pages. It allocates with GFP_KERNEL, so it lives
+ * under a mutex; folio_free() may run in any context (I-7: the last put can
+ * come from a speculative reference holder with IRQs off), so it only
+ * updates counters and queues a fully freed block on an IRQ-safe list that
+ * the next allocation drains.
+ */
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/percpu-refcount.h>
+#include <linux/slab.h>
+
+#include "dml.h"
+
+static void dml_folio_free(struct folio *folio)
+{
+	struct dml_dev *dev = dml_pgmap_dev(folio->pgmap);
+	unsigned long i = dml_page_index(dev, &folio->page);
+	/* everything needed is read before the pages are published as free (I-3) */
+	unsigned long nr = folio_nr_pages(folio);
+	struct gpu_buddy_block *block = dev->blk[i];
+	unsigned long flags, bi;
+
+	folio->page.zone_device_data = NULL;
+	WRITE_ONCE(dev->ford[i], 0);
+	atomic64_add(nr, &dev->freed_pages);
+	atomic64_inc(&dev->frees);
+	if (WARN_ON_ONCE(!block))
+		return;
+	bi = gpu_buddy_block_offset(block) >> PAGE_SHIFT;
+	/* sub-folios of a split block come back one by one (I-4) */
+	if (atomic_sub_and_test(nr, &dev->live[bi])) {
+		spin_lock_irqsave(&dev->pending_lock, flags);
+		list_add_tail(&block->link, &dev->pending);
+		spin_unlock_irqrestore(&dev->pending_lock, flags);
+	}
+}
+
+/* The core splits a large device folio: keep pgmap and our records right. */
+static void dml_folio_split(struct folio *head, struct folio *tail)
+{
+	struct dml_dev *dev = dml_pgmap_dev(head->pgmap);
+
+	if (!tail) {
+		/* the original head, now of the split's order */
+		WRITE_ONCE(dev->ford[dml_page_index(dev, &head->page)], folio_order(head) + 1);
+		return;
+	}
+	tail->pgmap = head->pgmap;
+	tail->page.mapping = head->page.mapping;
+	tail->page.zone_device_data = dev;
+	WRITE_ONCE(dev->ford[dml_page_index(dev, &tail->page)], folio_order(tail) + 1);
+	atomic64_inc(&dev->splits);
+}
+
+static const struct dev_pagemap_ops dml_pgmap_ops = {
+	.folio_free = dml_folio_free,
+	.folio_split = dml_folio_split,
+	.migrate_to_ram = dml_migrate_to_ram,
+};
+
+void dml_copy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+
+/* Return fully freed blocks to the buddy allocator. Called with dev->lock. */
+void dml_drain_pending_locked(struct dml_dev *dev)
+{
+	struct gpu_buddy_block *block, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	lockdep_assert_held(&dev->lock);
+	spin_lock_irqsave(&dev->pending_lock, flags);
+	list_splice_init(&dev->pending, &list);
+	spin_unlock_irqrestore(&dev->pending_lock, flags);
+	list_for_each_entry_safe(block, tmp, &list, link) {
+		unsigned long i = gpu_buddy_block_offset(block) >> PAGE_SHIFT;
+		unsigned long n = gpu_buddy_block_size(&dev->mm, block) >> PAGE_SHIFT;
+		unsigned long j;
+
+		for (j = 0; j < n; j++)
+			dev->blk[i + j] = NULL;
+		list_del(&block->link);
+		gpu_buddy_free_block(&dev->mm, block);
+	}
+}
+
+void dml_drain_pending(struct dml_dev *dev)
+{
+	mutex_lock(&dev->lock);
+	dml_drain_pending_locked(dev);
+	mutex_unlock(&dev->lock);
+}
+
+/*
+ * Take a block of 1 << order pages from the buddy allocator, at @offset
+ * (device page) or anywhere. Returns its first page index or an errno.
+ */
+static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset)
+{
+	u64 size = PAGE_SIZE << order;
+	struct gpu_buddy_block *block;
+	unsigned long i, j, n = 1ul << order;
+	LIST_HEAD(blocks);
+	int ret;
+
+	mutex_lock(&dev->lock);
+	if (dev->dying) {
+		mutex_unlock(&dev->lock);
+		return -ENODEV;
+	}
+	dml_drain_pending_locked(dev);
+	if (offset == DML_ANY_OFFSET)
+		ret = gpu_buddy_alloc_blocks(&dev->mm, 0, dev->size, size, size, &blocks, 0);
+	else
+		ret = gpu_buddy_alloc_blocks(&dev->mm, offset << PAGE_SHIFT,
+					     (offset << PAGE_SHIFT) + size, size, size, &blocks,
+					     GPU_BUDDY_RANGE_ALLOCATION);
+	if (ret) {
+		mutex_unlock(&dev->lock);
+		/* a taken range is "busy"; no block of that order anywhere is "no space" */
+		return offset == DML_ANY_OFFSET ? -ENOSPC : -EBUSY;
+	}
+	block = list_first_entry(&blocks, struct gpu_buddy_block, link);
+	i = gpu_buddy_block_offset(block) >> PAGE_SHIFT;
+	/* I-1: a block is free only if every page's refcount is 0 */
+	for (j = 0; j < n; j++) {
+		if (page_ref_count(dml_index_page(dev, i + j))) {
+			pr_err("%s: refusing to re-init pfn %lu: refcount %d (I-1)\n", dev->name,
+			       i + j, page_ref_count(dml_index_page(dev, i + j)));
+			list_del(&block->link);
+			gpu_buddy_free_block(&dev->mm, block);
+			mutex_unlock(&dev->lock);
+			return -EBUSY;
+		}
+	}
+	for (j = 0; j < n; j++)
+		dev->blk[i + j] = block;
+	atomic_set(&dev->live[i], n);
+	list_del_init(&block->link);
+	mutex_unlock(&dev->lock);
+	return i;
+}
+
+/*
+ * A device folio of 1 << order pages, initialised and locked with one
+ * reference (what migrate_vma_pages() wants as a destination).
+ */
+struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset, int *err)
+{
+	long i = dml_block_alloc(dev, order, offset);
+	struct folio *folio;
+
+	if (i < 0) {
+		*err = i;
+		return NULL;
+	}
+	/* a plain cast: never page_folio() on a page not yet re-initialised (I-3) */
+	folio = (struct folio *)dml_index_page(dev, i);
+	zone_device_folio_init(folio, &dev->pgmap, order);
+	folio->page.zone_device_data = dev;
+	WRITE_ONCE(dev->ford[i], order + 1);
+	atomic64_add(1ul << order, &dev->init_pages);
+	return folio;
+}
+
+/* DML_FI_SKIP_REINIT: hand out a block with only a refcount, no re-init */
+static struct folio *dml_folio_alloc_noinit(struct dml_dev *dev, unsigned int order,
+					    u64 offset, int *err)
+{
+	long i = dml_block_alloc(dev, order, offset);
+
+	if (i < 0) {
+		*err = i;
+		return NULL;
+	}
+	set_page_count(dml_index_page(dev, i), 1);
+	percpu_ref_get_many(&dev->pgmap.ref, 1ul << order);
+	WRITE_ONCE(dev->ford[i], order + 1);
+	atomic64_add(1ul << order, &dev->init_pages);
+	return (struct folio *)dml_index_page(dev, i);
+}
+
+/* DML_FI_STALE_TAILS: the upper buddy's tails keep pointing at the old head */
+static void dml_inject_stale_tails(struct dml_dev *dev, unsigned long i, unsigned int order)
+{
+	struct page *old_head = dml_index_page(dev, i - (1ul << order));
+	unsigned long j;
+
+	for (j = 1; j < (1ul << order); j++)
+		set_compound_head(dml_index_page(dev, i + j), old_head, order + 1);
+}
+
+/* Undo an injected fault on a held folio before it is put. */
+static void dml_repair(struct dml_dev *dev, unsigned long i, unsigned int order, u32 mode)
+{
+	struct folio *folio = (struct folio *)dml_index_page(dev, i);
+	unsigned long j;
+
+	switch (mode) {
+	case DML_FI_STALE_TAILS:
+		for (j = 1; j < (1ul << order); j++)
+			set_compound_head(dml_index_page(dev, i + j), &folio->page, order);
+		break;
+	case DML_FI_SKIP_REINIT:
+		/* give back what noinit took, then initialise it properly */
+		set_page_count(&folio->page, 0);
+		percpu_ref_put_many(&dev->pgmap.ref, 1ul << order);
+		atomic64_sub(1ul << order, &dev->init_pages);
+		zone_device_folio_init(folio, &dev->pgmap, order);
+		folio->page.zone_device_data = dev;
+		atomic64_add(1ul << order, &dev->init_pages);
+		folio_unlock(folio);
+		break;
+	}
+}
+
+int dml_user_alloc(struct dml_file *f, struct dml_alloc *a)
+{
+	struct dml_dev *dev = f->dev;
+	u32 mode = READ_ONCE(dev->fault_mode);
+	struct folio *folio;
+	unsigned long i;
+	int err = 0;
+
+	if (a->pad || a->order > DML_MAX_ORDER)
+		return -EINVAL;
+	if (a->offset != DML_ANY_OFFSET) {
+		if (a->offset & ((1ull << a->order) - 1))
+			return -EINVAL;
+		if (a->offset >= dev->npages || dev->npages - a->offset < (1ull << a->order))
+			return -ERANGE;
+	}
+	if (mode == DML_FI_SKIP_REINIT)
+		folio = dml_folio_alloc_noinit(dev, a->order, a->offset, &err);
+	else
+		folio = dml_folio_alloc(dev, a->order, a->offset, &err);
+	if (!folio)
+		return err;
+	i = dml_page_index(dev, &folio->page);
+	if (mode != DML_FI_SKIP_REINIT)
+		folio_unlock(folio);	/* I-8: held, not migrating */
+	if (mode == DML_FI_STALE_TAILS && a->order < DML_MAX_ORDER && (i & (1ul << a->order)))
+		dml_inject_stale_tails(dev, i, a->order);
+	else if (mode != DML_FI_SKIP_REINIT)
+		mode = DML_FI_NONE;
+	if (mode != DML_FI_NONE)
+		xa_store(&dev->fi_heads, i, xa_mk_value(mode), GFP_KERNEL);
+	err = xa_err(xa_store(&f->held, i, xa_mk_value(a->order), GFP_KERNEL));
+	if (err) {
+		dml_repair(dev, i, a->order, mode);
+		xa_erase(&dev->fi_heads, i);
+		folio_put(folio);
+		return err;
+	}
+	a->offset = i;
+	return 0;
+}
+
+/* Drop the file's reference on a held folio (repairing injected faults). */
+static void dml_put_held(struct dml_dev *dev, unsigned long i, unsigned int order, bool may_leak)
+{
+	struct folio *folio = (struct folio *)dml_index_page(dev, i);
+	void *mode = xa_erase(&dev->fi_heads, i);
+
+	if (mode)
+		dml_repair(dev, i, order, xa_to_value(mode));
+	if (may_leak && READ_ONCE(dev->fault_mode) == DML_FI_LEAK_REF &&
+	    !xa_err(xa_store(&dev->leaked, i, xa_mk_value(order), GFP_KERNEL)))
+		return;		/* the reference is "lost": folio_free never runs */
+	folio_put(folio);
+}
+
+int dml_user_free(struct dml_file *f, struct dml_alloc *a)
+{
+	void *entry;
+
+	if (a->pad || a->order > DML_MAX_ORDER || a->offset >= f->dev->npages)
+		return -EINVAL;
+	entry = xa_load(&f->held, a->offset);
+	if (!entry)
+		return -ENOENT;		/* not allocated through this file */
+	if (xa_to_value(entry) != a->order)
+		return -EINVAL;
+	xa_erase(&f->held, a->offset);
+	dml_put_held(f->dev, a->offset, a->order, true);
+	return 0;
+}
+
+void dml_user_release(struct dml_file *f)
+{
+	unsigned long i;
+	void *entry;
+
+	xa_for_each(&f->held, i, entry)
+		dml_put_held(f->dev, i, xa_to_value(entry), false);
+	xa_destroy(&f->held);
+}
+
+static void dml_put_leaked(struct dml_dev *dev)
+{
+	unsigned long i;
+	void *entry;
+
+	xa_for_each(&dev->leaked, i, entry) {
+		xa_erase(&dev->leaked, i);
+		folio_put((struct folio *)dml_index_page(dev, i));
+	}
+}
+
+int dml_set_fault(struct dml_dev *dev, u32 mode)
+{
+	if (mode >= DML_FI_COUNT)
+		return -EINVAL;
+	mutex_lock(&dev->fi_lock);
+	WRITE_ONCE(dev->fault_mode, mode);
+	if (mode == DML_FI_NONE)
+		dml_put_leaked(dev);
+	mutex_unlock(&dev->fi_lock);
+	return 0;
+}
+
+void dml_stats(struct dml_dev *dev, struct dml_stats *s)
+{
+	unsigned long i;
+
+	memset(s, 0, sizeof(*s));
+	mutex_lock(&dev->lock);
+	dml_drain_pending_locked(dev);
+	s->free_pages = dev->mm.avail >> PAGE_SHIFT;
+	mutex_unlock(&dev->lock);
+	for (i = 0; i < dev->npages; i++)
+		s->live_folios += !!READ_ONCE(dev->ford[i]);
+	s->npages = dev->npages;
+	s->init_pages = atomic64_read(&dev->init_pages);
+	s->freed_pages = atomic64_read(&dev->freed_pages);
+	s->live_pages = s->init_pages - s->freed_pages;
+	s->frees = atomic64_read(&dev->frees);
+	s->splits = atomic64_read(&dev->splits);
+	s->faults = atomic64_read(&dev->faults);
+	s->to_dev_pages = atomic64_read(&dev->to_dev_pages);
+	s->to_sys_pages = atomic64_read(&dev->to_sys_pages);
+	s->evicted_pages = atomic64_read(&dev->evicted_pages);
+	s->order9_fallbacks = atomic64_read(&dev->order9_fallbacks);
+}
+
+int dml_mem_init(struct dml_dev *dev)
+{
+	void *addr;
+	int ret;
+
+	dev->npages = dev->size >> PAGE_SHIFT;
+	dev->blk = kvcalloc(dev->npages, sizeof(*dev->blk), GFP_KERNEL);
+	dev->live = kvcalloc(dev->npages, sizeof(*dev->live), GFP_KERNEL);
+	dev->ford = kvzalloc(dev->npages, GFP_KERNEL);
+	if (!dev->blk || !dev->live || !dev->ford) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	mutex_init(&dev->lock);
+	mutex_init(&dev->fi_lock);
+	spin_lock_init(&dev->pending_lock);
+	INIT_LIST_HEAD(&dev->pending);
+	xa_init(&dev->fi_heads);
+	xa_init(&dev->leaked);
+	ret = gpu_buddy_init(&dev->mm, dev->size, PAGE_SIZE);
+	if (ret)
+		goto err_free;
+
+	/* struct pages on a free physical range; the data lives in BAR2 */
+	dev->res = request_free_mem_region(&iomem_resource, dev->size, dev->name);
+	if (IS_ERR(dev->res)) {
+		ret = PTR_ERR(dev->res);
+		goto err_buddy;
+	}
+	dev->pgmap.type = MEMORY_DEVICE_PRIVATE;
+	dev->pgmap.range.start = dev->res->start;
+	dev->pgmap.range.end = dev->res->end;
+	dev->pgmap.nr_range = 1;
+	dev->pgmap.ops = &dml_pgmap_ops;
+	dev->pgmap.owner = dev;
+	addr = memremap_pages(&dev->pgmap, dev_to_node(&dev->pdev->dev));
+	if (IS_ERR(addr)) {
+		ret = PTR_ERR(addr);
+		goto err_region;
+	}
+	dev->base_pfn = PHYS_PFN(dev->res->start);
+	return 0;
+
+err_region:
+	release_mem_region(dev->res->start, resource_size(dev->res));
+err_buddy:
+	gpu_buddy_fini(&dev->mm);
+err_free:
+	kvfree(dev->blk);
+	kvfree(dev->live);
+	kvfree(dev->ford);
+	return ret;
+}
+
+void dml_mem_fini(struct dml_dev *dev)
+{
+	dml_set_fault(dev, DML_FI_NONE);
+	/* memunmap_pages() waits until every device page is free (I-5) */
+	memunmap_pages(&dev->pgmap);
+	release_mem_region(dev->res->start, resource_size(dev->res));
+	dml_drain_pending(dev);
+	gpu_buddy_fini(&dev->mm);
+	xa_destroy(&dev->fi_heads);
+	xa_destroy(&dev->leaked);
+	kvfree(dev->blk);
+	kvfree(dev->live);
+	kvfree(dev->ford);
+}

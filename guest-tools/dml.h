@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest tools: KTAP output (kselftest style), the
+ * device, and a small deterministic PRNG. The ioctl interface itself is
+ * guest-kernel/module/devmemlab_uapi.h, included, not copied.
+ */
+#ifndef DML_TOOLS_H
+#define DML_TOOLS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devmemlab_uapi.h"
+
+static int ktap_n, ktap_failed;
+
+static inline void ktap_header(int plan)
+{
+	printf("KTAP version 1\n1..%d\n", plan);
+	fflush(stdout);
+}
+
+__attribute__((format(printf, 2, 3)))
+static inline int ktap_result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", ok ? "" : "not ", ++ktap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	ktap_failed += !ok;
+	return ok;
+}
+
+__attribute__((format(printf, 1, 2)))
+static inline void ktap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static inline int ktap_exit(void)
+{
+	return ktap_failed ? 1 : 0;
+}
+
+static inline int dml_open_dev(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s (is devmemlab loaded and bound to an ivshmem device?)\n",
+			path, strerror(errno));
+		exit(4);	/* kselftest: skip */
+	}
+	return fd;
+}
+
+/* ioctl returning 0 or -errno */
+static inline int dml_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int dml_alloc(int fd, uint64_t offset, unsigned int order, uint64_t *got)
+{
+	struct dml_alloc a = { .offset = offset, .order = order };
+	int r = dml_ioctl(fd, DML_IOC_ALLOC, &a);
+
+	if (!r && got)
+		*got = a.offset;
+	return r;
+}
+
+static inline int dml_free(int fd, uint64_t offset, unsigned int order)
+{
+	struct dml_alloc a = { .offset = offset, .order = order };
+
+	return dml_ioctl(fd, DML_IOC_FREE, &a);
+}
+
+static inline struct dml_stats dml_get_stats(int fd)
+{
+	struct dml_stats s = { 0 };
+
+	dml_ioctl(fd, DML_IOC_STATS, &s);
+	return s;
+}
+
+/* Run the checker; print up to its first few violations as diagnostics. */
+static inline unsigned int dml_run_check(int fd, struct dml_check *out)
+{
+	struct dml_check c;
+
+	if (dml_ioctl(fd, DML_IOC_CHECK, &c)) {
+		ktap_diag("DML_IOC_CHECK: %s", strerror(errno));
+		return ~0u;
+	}
+	for (unsigned int i = 0; i < c.nreported && i < 4; i++)
+		ktap_diag("violation I-%u what=%u pfn %llu: got %lld want %lld", c.v[i].invariant,
+			  c.v[i].what, (unsigned long long)c.v[i].pfn, (long long)c.v[i].got,
+			  (long long)c.v[i].want);
+	if (out)
+		*out = c;
+	return c.violations;
+}
+
+/* xorshift64*: reproducible from the seed printed on failure */
+static inline uint64_t dml_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static inline double dml_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#endif

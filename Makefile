@@ -45,7 +45,7 @@ LAUNCHER  := qemu/devmemlab
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 TOOLS_DIR := $(BUILD)/guest-tools
-TOOLS     := $(TOOLS_DIR)/dml-bar $(TOOLS_DIR)/dml-realloc
+TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench)
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 
 .PHONY: all demo check deps kernel buildroot launcher module guest-tools initramfs \

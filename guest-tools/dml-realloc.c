@@ -18,6 +18,9 @@
  *            faults (PMD and PTE), holes, partial munmap, fork (COW over
  *            device entries), MADV_DONTNEED, mremap
  *   race     churn while other threads migrate, fault back, fork and unmap
+ *   evict    DML_IOC_EVICT, then rmmod with live device pages: every folio
+ *            (order 9, split pieces, order 0) comes back to system memory
+ *            intact and rmmod returns; the module is loaded again after
  * Usage: dml-realloc [-d DEV] [-s SEED] [-n OPS] [TEST...]
  */
 #define _GNU_SOURCE	/* mremap flags */
@@ -570,6 +573,58 @@ static void test_race(void)
 	check_clean("race: at the end");
 }
 
+static int evict_fixture(char **a, char **b)
+{
+	*a = thp_buf(4 * MB);
+	*b = thp_buf(MB);
+	if (!*a || !*b)
+		return 0;
+	fill(*a, 4 * MB, 0x8888);
+	fill(*b, MB, 0x9999);
+	migrate(DML_IOC_TO_DEV, *a, 4 * MB, 1, NULL);
+	migrate(DML_IOC_TO_DEV, *b, MB, 0, NULL);
+	/* a split device THP: its pieces are freed and live side by side */
+	munmap(*a + 3 * MB + MB / 2, MB / 2);
+	return 1;
+}
+
+static void test_evict(void)
+{
+	char *a, *b;
+	struct dml_stats s;
+	int r;
+
+	if (!evict_fixture(&a, &b)) {
+		ktap_result(0, "evict: mmap");
+		return;
+	}
+	r = dml_ioctl(fd, DML_IOC_EVICT, NULL);
+	s = dml_get_stats(fd);
+	ktap_result(!r && !s.live_pages, "evict: DML_IOC_EVICT leaves no live device page (%llu evicted)",
+		    (unsigned long long)s.evicted_pages);
+	ktap_result(!verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
+		    "evict: evicted data intact in system memory");
+	check_clean("evict: after DML_IOC_EVICT");
+	munmap(a, 3 * MB + MB / 2);
+	munmap(b, MB);
+
+	if (!evict_fixture(&a, &b)) {
+		ktap_result(0, "evict: mmap");
+		return;
+	}
+	close(fd);
+	r = system("rmmod devmemlab");
+	ktap_result(r == 0, "evict: rmmod with %s live device pages returns", "mapped");
+	ktap_result(!verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
+		    "evict: after rmmod the data is intact in system memory");
+	r = system("modprobe devmemlab");
+	fd = dml_open_dev("/dev/devmemlab0");
+	ktap_result(!r && dml_get_stats(fd).free_pages == dml_get_stats(fd).npages,
+		    "evict: module loaded again, all device memory free");
+	munmap(a, 3 * MB + MB / 2);
+	munmap(b, MB);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -583,12 +638,13 @@ static const struct {
 	{ "scan", test_scan, 3 },
 	{ "migrate", test_migrate, 23 },
 	{ "race", test_race, 4 },
+	{ "evict", test_evict, 6 },
 };
 
 int main(int argc, char **argv)
 {
 	const char *dev = "/dev/devmemlab0";
-	int opt, plan = 0, run[8] = { 0 }, any = 0;
+	int opt, plan = 0, run[9] = { 0 }, any = 0;
 
 	while ((opt = getopt(argc, argv, "d:s:n:")) != -1) {
 		switch (opt) {
@@ -596,7 +652,7 @@ int main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 0) ?: 1; break;
 		case 'n': nops = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: dml-realloc [-d DEV] [-s SEED] [-n OPS] [seed|splits|churn|faults|badargs|scan|migrate|race...]\n");
+			fprintf(stderr, "usage: dml-realloc [-d DEV] [-s SEED] [-n OPS] [seed|splits|churn|faults|badargs|scan|migrate|race|evict...]\n");
 			return 2;
 		}
 	}

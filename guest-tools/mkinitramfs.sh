@@ -49,15 +49,18 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$stage/etc/passwd"
 echo "root:x:0:" > "$stage/etc/group"
 
 # 3. userspace from the build root, with the libraries its ld.so resolves
-copy_bin() {
-	src=$root$1
-	[ -x "$src" ] || die "$1 missing from the build root"
-	cp -a "$src" "$stage$1"
-	"$ldso" --library-path "$libpath" --list "$src" 2>/dev/null |
+copy_libs() {	# the build root's libraries that binary $1 needs
+	"$ldso" --library-path "$libpath" --list "$1" 2>/dev/null |
 		sed -n 's/.*=> \([^ ]*\) .*/\1/p' | while read -r lib; do
 			rel=${lib#"$root"}
 			[ -e "$stage$rel" ] || cp -L "$lib" "$stage$rel"
 		done
+}
+copy_bin() {
+	src=$root$1
+	[ -x "$src" ] || die "$1 missing from the build root"
+	cp -a "$src" "$stage$1"
+	copy_libs "$src"
 }
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for b in /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
@@ -109,7 +112,11 @@ cp "$here/init" "$stage/init"
 cp "$here"/lab/*.sh "$stage/lab/"
 mkdir -p "$stage/lab/tests"
 cp "$repo"/tests/vm/*.sh "$stage/lab/tests/" 2>/dev/null || true
-[ -d "$tools" ] && find "$tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/lab/bin/" \;
+for t in "$tools"/*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	cp "$t" "$stage/lab/bin/"
+	copy_libs "$t"
+done
 chmod 755 "$stage/init" "$stage"/lab/*.sh
 
 # 6. archive, renamed into place only when complete

@@ -132,7 +132,9 @@ static void handle_line(struct watcher *w, char *line)
 	r->ntail++;
 
 	if (w->file) {
-		if (strstr(line, MARK_FILE_END)) {
+		if ((m = strstr(line, MARK_FILE_END))) {
+			/* a last line without its newline arrives glued to the marker */
+			fprintf(w->file, "%.*s", (int)(m - line), line);
 			fclose(w->file);
 			w->file = NULL;
 		} else if (!verdict_kernel_problem(line)) {

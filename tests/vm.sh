@@ -50,6 +50,14 @@ for f in topologies/*.ini; do
 	boot "$t" 0 -t "$t" -- sh /lab/tests/devices.sh "$t" $(expectations "$t")
 done
 
+# the device-private module and its checker (dml-realloc), and dml-bench's JSON
+boot device-private 0 -t pci-bar --timeout 600 -- sh /lab/tests/device-private.sh
+json=results/latest/dml-bench.json
+ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, size_bytes, gbps, iterations" \
+	"$(jq -r '[.[] | select(.tool == "devmemlab" and (.order | type) == "number" and .size_bytes > 0
+		and .gbps > 0 and .iterations >= 1) | .direction] | unique | join(",")' "$json" 2>&1)" \
+	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
+
 # guest writes into BAR2 land in the host's backing file
 img=$tmp/bar0.img token=dml-$$-$(date +%s)
 sed "s|^size = 1G|size = 1G\nbacking = file:$img|" topologies/pci-bar.ini > "$tmp/pci-bar-file.ini"

@@ -99,11 +99,23 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
 	return -ENOTTY;
 }
 
+/*
+ * BAR2 itself, for the benchmark's userspace memcpy ceiling. It is the
+ * device pages' data: writing it behind live device folios corrupts them.
+ */
+static int dml_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dml_dev *dev = ((struct dml_file *)file->private_data)->dev;
+
+	return vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
+}
+
 static const struct file_operations dml_fops = {
 	.owner = THIS_MODULE,
 	.open = dml_open,
 	.release = dml_release,
 	.unlocked_ioctl = dml_ioctl,
+	.mmap = dml_mmap,
 };
 
 static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -27,7 +27,7 @@ launch() {	# launch CONSOLE [extra args]: sets rc, out (stdout), err (stderr)
 verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 26
+ktap_plan 27
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -66,6 +66,8 @@ ktap_is "QEMU cannot start: exit 5 and one FAIL line" "$rc|$(echo "$err" | grep 
 launch $C/files.log
 ktap_is "file blocks are saved in the results directory" "$(jq -r .gbps "$tmp/results/latest/bench.json" 2>&1)" "1.5"
 ktap_is "a file name with a path is not written" "$(ls "$tmp/results/latest" | grep -c escape)" 0
+launch $C/glued.log
+ktap_is "a last line glued to the end marker is kept" "$(jq -c . "$tmp/results/latest/glued.json" 2>&1)" "[1,2]"
 
 # SIGTERM to the launcher: it stops "QEMU" and removes its files
 rm -rf "$tmp/results"

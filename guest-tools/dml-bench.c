@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dml-bench: migrate_vma throughput between system memory and the device,
+ * order 0 vs order 9, with the copy ceilings measured in the same run.
+ *
+ * Directions (JSON "direction"):
+ *   sys_to_dev     DML_IOC_TO_DEV of a filled buffer
+ *   dev_to_sys     DML_IOC_TO_SYS back
+ *   fault_to_sys   CPU reads fault the device pages back (migrate_to_ram)
+ *   kcopy_to_bar / kcopy_from_bar   the module's migration copy routine on
+ *                  the same number of bytes, no migration (DML_IOC_KCOPY)
+ *   memcpy_to_bar  userspace memcpy into the BAR (mmap of /dev/devmemlabN)
+ *   memcpy_ram     userspace memcpy RAM to RAM
+ * Order 9 uses THP buffers and DML_MIGRATE_COMPOUND; order 0 uses
+ * MADV_NOHUGEPAGE buffers. One warm-up, then -i iterations (default 5);
+ * the median is reported with min and max. GB/s = 10^9 bytes per second.
+ * "9 vs kcopy" compares order-9 migration with the in-kernel copy of the
+ * same bytes (the ceiling a single-copy migration can reach), "9 vs memcpy"
+ * with userspace memcpy into the BAR.
+ * The table goes to stdout, JSON to -o (default /results/dml-bench.json).
+ *   dml-bench [-d DEV] [-i N] [-o FILE] [SIZE_MIB...]   (default 2 8 32 128 256 512)
+ */
+#include <json.h>
+#include <sys/mman.h>
+
+#include "dml.h"
+
+#define MB (1ul << 20)
+#define THP (2 * MB)
+
+static int fd, iters = 5;
+static json_object *results;
+
+struct meas {
+	const char *direction;
+	int order;
+	size_t size;
+	double gbps[64];
+	int n;
+	double order9_fraction;	/* of the pages on the device, in order-9 folios; <0 = n/a */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(struct meas *m)
+{
+	qsort(m->gbps, m->n, sizeof(double), cmp_double);
+	return m->n ? m->gbps[m->n / 2] : 0;
+}
+
+static void record(struct meas *m)
+{
+	json_object *o = json_object_new_object();
+	double med = median(m);
+
+	json_object_object_add(o, "tool", json_object_new_string("devmemlab"));
+	json_object_object_add(o, "direction", json_object_new_string(m->direction));
+	json_object_object_add(o, "order", json_object_new_int(m->order));
+	json_object_object_add(o, "size_bytes", json_object_new_int64(m->size));
+	json_object_object_add(o, "gbps", json_object_new_double(med));
+	json_object_object_add(o, "gbps_min", json_object_new_double(m->n ? m->gbps[0] : 0));
+	json_object_object_add(o, "gbps_max", json_object_new_double(m->n ? m->gbps[m->n - 1] : 0));
+	json_object_object_add(o, "iterations", json_object_new_int(m->n));
+	if (m->order9_fraction >= 0)
+		json_object_object_add(o, "order9_fraction", json_object_new_double(m->order9_fraction));
+	json_object_array_add(results, o);
+	printf("%-14s %5d %8zu %9.3f  (%.3f-%.3f, n=%d)", m->direction, m->order, m->size / MB,
+	       med, m->n ? m->gbps[0] : 0, m->n ? m->gbps[m->n - 1] : 0, m->n);
+	if (m->order9_fraction >= 0)
+		printf("  %3.0f%% of pages in order-9 device folios", 100 * m->order9_fraction);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static char *buffer(size_t len, int huge)
+{
+	char *raw = mmap(NULL, len + THP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char *p;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	madvise(p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(p, 0x5a, len);
+	return p;
+}
+
+static double gbps(size_t bytes, double secs)
+{
+	return secs > 0 ? bytes / secs / 1e9 : 0;
+}
+
+/* Migrate; *bytes is what actually moved (migration is best effort). */
+static int mig(int cmd, char *p, size_t len, int order, double *secs, size_t *bytes)
+{
+	struct dml_migrate m = { .addr = (uintptr_t)p, .npages = len / 4096,
+				 .flags = order ? DML_MIGRATE_COMPOUND : 0 };
+	double t0 = dml_now();
+	int r = dml_ioctl(fd, cmd, &m);
+
+	*secs = dml_now() - t0;
+	*bytes = m.migrated * 4096;
+	if (r || m.migrated < len / 4096 * 99 / 100) {
+		fprintf(stderr, "dml-bench: migration of %zu MiB moved %llu of %zu pages: %s\n",
+			len / MB, (unsigned long long)m.migrated, len / 4096, r ? strerror(-r) : "too few");
+		return -1;
+	}
+	return 0;
+}
+
+/* sys_to_dev, dev_to_sys and fault_to_sys for one size and order */
+static int bench_migration(size_t size, int order)
+{
+	struct meas s2d = { .direction = "sys_to_dev", .order = order, .size = size }, d2s = { .direction = "dev_to_sys", .order = order, .size = size };
+	struct meas flt = { .direction = "fault_to_sys", .order = order, .size = size };
+
+	d2s.order9_fraction = flt.order9_fraction = -1;
+	char *p = buffer(size, order);
+	double secs;
+	int ret = 0;
+
+	if (!p)
+		return -1;
+	for (int it = -1; it < iters && !ret; it++) {
+		size_t moved;
+
+		ret |= mig(DML_IOC_TO_DEV, p, size, order, &secs, &moved);
+		if (it >= 0)
+			s2d.gbps[s2d.n++] = gbps(moved, secs);
+		if (it == 0) {
+			/* live pages P in L folios, all order 9 or 0: n9 = (P - L) / 511 */
+			struct dml_stats st = dml_get_stats(fd);
+
+			s2d.order9_fraction = st.live_pages ?
+				512.0 * ((st.live_pages - st.live_folios) / 511) / st.live_pages : 0;
+		}
+		ret |= mig(DML_IOC_TO_SYS, p, size, order, &secs, &moved);
+		if (it >= 0)
+			d2s.gbps[d2s.n++] = gbps(moved, secs);
+		ret |= mig(DML_IOC_TO_DEV, p, size, order, &secs, &moved);
+		secs = dml_now();
+		for (size_t off = 0; off < size; off += 4096)
+			(void)*(volatile char *)(p + off);
+		if (it >= 0)
+			flt.gbps[flt.n++] = gbps(size, dml_now() - secs);
+	}
+	munmap(p, size);
+	if (ret)
+		return -1;
+	record(&s2d);
+	record(&d2s);
+	record(&flt);
+	return 0;
+}
+
+static int bench_ceilings(size_t size, char *bar, size_t bar_size)
+{
+	struct meas kto = { .direction = "kcopy_to_bar", .order = 9, .size = size }, kfrom = { .direction = "kcopy_from_bar", .order = 9, .size = size };
+	struct meas mbar = { .direction = "memcpy_to_bar", .order = 0, .size = size }, mram = { .direction = "memcpy_ram", .order = 0, .size = size };
+
+	kto.order9_fraction = kfrom.order9_fraction = mbar.order9_fraction = mram.order9_fraction = -1;
+	char *a = buffer(size, 1), *b = buffer(size, 1);
+
+	if (!a || !b || size > bar_size)
+		return -1;
+	for (int it = -1; it < iters; it++) {
+		struct dml_kcopy k = { .bytes = size, .direction = DML_KCOPY_TO_BAR };
+		double t0;
+
+		if (dml_ioctl(fd, DML_IOC_KCOPY, &k))
+			return -1;
+		if (it >= 0)
+			kto.gbps[kto.n++] = gbps(size, k.nsec / 1e9);
+		k.direction = DML_KCOPY_FROM_BAR;
+		if (dml_ioctl(fd, DML_IOC_KCOPY, &k))
+			return -1;
+		if (it >= 0)
+			kfrom.gbps[kfrom.n++] = gbps(size, k.nsec / 1e9);
+		t0 = dml_now();
+		memcpy(bar, a, size);
+		if (it >= 0)
+			mbar.gbps[mbar.n++] = gbps(size, dml_now() - t0);
+		t0 = dml_now();
+		memcpy(b, a, size);
+		if (it >= 0)
+			mram.gbps[mram.n++] = gbps(size, dml_now() - t0);
+	}
+	munmap(a, size);
+	munmap(b, size);
+	record(&kto);
+	record(&kfrom);
+	record(&mbar);
+	record(&mram);
+	return 0;
+}
+
+static double find(const char *dir, int order, size_t size)
+{
+	for (size_t i = 0; i < json_object_array_length(results); i++) {
+		json_object *o = json_object_array_get_idx(results, i), *v;
+
+		if (json_object_object_get_ex(o, "direction", &v) &&
+		    !strcmp(json_object_get_string(v), dir) &&
+		    json_object_object_get_ex(o, "order", &v) && json_object_get_int(v) == order &&
+		    json_object_object_get_ex(o, "size_bytes", &v) &&
+		    (size_t)json_object_get_int64(v) == size &&
+		    json_object_object_get_ex(o, "gbps", &v))
+			return json_object_get_double(v);
+	}
+	return 0;
+}
+
+static void summary(const size_t *sizes, int nsizes)
+{
+	printf("\n%-8s %-12s %8s %8s %7s %13s %14s\n", "size", "direction", "order0", "order9",
+	       "9/0", "9 vs kcopy", "9 vs memcpy");
+	for (int i = 0; i < nsizes; i++) {
+		static const char *const dirs[] = { "sys_to_dev", "dev_to_sys", "fault_to_sys" };
+
+		for (int d = 0; d < 3; d++) {
+			double o0 = find(dirs[d], 0, sizes[i]), o9 = find(dirs[d], 9, sizes[i]);
+			double ceil = find(d ? "kcopy_from_bar" : "kcopy_to_bar", 9, sizes[i]);
+			double mc = find("memcpy_to_bar", 0, sizes[i]);
+
+			printf("%5zuMiB %-12s %8.3f %8.3f %6.2fx %12.0f%% %13.0f%%\n", sizes[i] / MB,
+			       dirs[d], o0, o9, o0 > 0 ? o9 / o0 : 0, ceil > 0 ? 100 * o9 / ceil : 0,
+			       mc > 0 ? 100 * o9 / mc : 0);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *dev = "/dev/devmemlab0", *out = "/results/dml-bench.json";
+	size_t sizes[16] = { 2 * MB, 8 * MB, 32 * MB, 128 * MB, 256 * MB, 512 * MB };
+	int nsizes = 6, opt, ret = 0;
+	struct dml_stats st;
+	size_t bar_size;
+	char *bar;
+
+	while ((opt = getopt(argc, argv, "d:i:o:")) != -1) {
+		switch (opt) {
+		case 'd': dev = optarg; break;
+		case 'i': iters = atoi(optarg); break;
+		case 'o': out = optarg; break;
+		default:
+			fprintf(stderr, "usage: dml-bench [-d DEV] [-i N] [-o FILE] [SIZE_MIB...]\n");
+			return 2;
+		}
+	}
+	if (iters < 1 || iters > 64) {
+		fprintf(stderr, "dml-bench: -i must be 1..64\n");
+		return 2;
+	}
+	if (optind < argc) {
+		nsizes = 0;
+		for (int i = optind; i < argc && nsizes < 16; i++) {
+			long mib = atol(argv[i]);
+
+			if (mib < 2 || mib % 2) {
+				fprintf(stderr, "dml-bench: size %s MiB: need an even number >= 2\n", argv[i]);
+				return 2;
+			}
+			sizes[nsizes++] = mib * MB;
+		}
+	}
+	fd = dml_open_dev(dev);
+	st = dml_get_stats(fd);
+	bar_size = st.npages * 4096;
+	bar = mmap(NULL, bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (bar == MAP_FAILED) {
+		fprintf(stderr, "dml-bench: mmap of %s: %s\n", dev, strerror(errno));
+		return 1;
+	}
+	results = json_object_new_array();
+	printf("%-14s %5s %8s %9s  %s\n", "direction", "order", "MiB", "GB/s", "(min-max)");
+	for (int i = 0; i < nsizes && !ret; i++) {
+		if (sizes[i] > bar_size / 2) {
+			fprintf(stderr, "dml-bench: %zu MiB is more than half the device\n", sizes[i] / MB);
+			ret = 1;
+			break;
+		}
+		ret |= bench_migration(sizes[i], 0) || bench_migration(sizes[i], 9) ||
+		       bench_ceilings(sizes[i], bar, bar_size);
+	}
+	munmap(bar, bar_size);
+	if (!ret)
+		summary(sizes, nsizes);
+	if (json_object_to_file_ext(out, results, JSON_C_TO_STRING_PRETTY)) {
+		fprintf(stderr, "dml-bench: cannot write %s\n", out);
+		ret = 1;
+	}
+	json_object_put(results);
+	close(fd);
+	return ret ? 1 : 0;
+}

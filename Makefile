@@ -57,7 +57,7 @@ all: $(LAUNCHER) $(INITRAMFS)
 demo: all
 	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
 
-check: all
+check: all $(BUILD)/linux-source/.stamp
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
 unit: $(LAUNCHER)
@@ -80,6 +80,10 @@ $(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 buildroot: $(ROOT)/.devmemlab-stamp
 $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
 	@$(SUDO) guest-kernel/buildroot.sh $(ROOT)
+
+# Debian's linux-source: checkpatch for tests/unit/style.sh, upstream test_hmm
+$(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
+	@guest-kernel/fetch-source.sh $(BUILD)/linux-source
 
 kernel: $(KERNEL_DEP)
 $(BUILD)/kernel/.stamp: guest-kernel/fetch-kernel.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp

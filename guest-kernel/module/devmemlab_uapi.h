@@ -66,7 +66,7 @@ struct dml_stats {
 };
 
 /* DML_IOC_TO_DEV / DML_IOC_TO_SYS: migrate [addr, addr + npages * 4K) */
-#define DML_MIGRATE_COMPOUND	(1u << 0)	/* order-9 folios where possible */
+#define DML_MIGRATE_COMPOUND	0x1	/* order-9 folios where possible */
 struct dml_migrate {
 	__u64 addr;
 	__u64 npages;

@@ -105,7 +105,8 @@ static void dml_check_folio(struct dml_dev *dev, struct dml_check *c, unsigned l
 			dml_viol(dev, c, i + j, DML_I_LAYOUT, DML_W_TAIL_HEAD,
 				 dml_head_index(dev, tp), i);
 		if (page_ref_count(tp))
-			dml_viol(dev, c, i + j, DML_I_LAYOUT, DML_W_TAIL_REF, page_ref_count(tp), 0);
+			dml_viol(dev, c, i + j, DML_I_LAYOUT, DML_W_TAIL_REF,
+				 page_ref_count(tp), 0);
 	}
 	for (j = 0; j < n; j++) {
 		if (!dev->blk[i + j] || dev->blk[i + j] != dev->blk[i]) {

@@ -24,7 +24,7 @@ static DEFINE_IDA(dml_ida);
 static int dml_open(struct inode *inode, struct file *file)
 {
 	struct dml_dev *dev = container_of(file->private_data, struct dml_dev, misc);
-	struct dml_file *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	struct dml_file *f = kzalloc_obj(*f);
 
 	if (!f)
 		return -ENOMEM;
@@ -68,7 +68,8 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
 	case DML_IOC_TO_SYS:
 		return DML_IOCTL(struct dml_migrate, dml_migrate_to_sys(dev, &arg));
 	case DML_IOC_FAULT:
-		return DML_IOCTL(struct dml_fault, arg.pad ? -EINVAL : dml_set_fault(dev, arg.mode));
+		return DML_IOCTL(struct dml_fault,
+				 arg.pad ? -EINVAL : dml_set_fault(dev, arg.mode));
 	case DML_IOC_DUMP:
 		return DML_IOCTL(struct dml_dump, dml_dump(dev, &arg));
 	case DML_IOC_KCOPY:
@@ -78,7 +79,7 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
 	case DML_IOC_EVICT:
 		return dml_evict_all(dev);
 	case DML_IOC_CHECK: {
-		struct dml_check *c = kzalloc(sizeof(*c), GFP_KERNEL);
+		struct dml_check *c = kzalloc_obj(*c);
 		long r;
 
 		if (!c)
@@ -123,7 +124,7 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct dml_dev *dev;
 	int ret;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc_obj(*dev);
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;

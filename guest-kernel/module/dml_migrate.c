@@ -60,7 +60,8 @@ static void dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, un
 		dfolio = dml_folio_alloc(dev, HPAGE_PMD_ORDER, DML_ANY_OFFSET, &err);
 		if (dfolio) {
 			dml_fill_dev(dev, dfolio, spage, nr);
-			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write | MIGRATE_PFN_COMPOUND;
+			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write |
+				       MIGRATE_PFN_COMPOUND;
 			return;
 		}
 		atomic64_inc(&dev->order9_fallbacks);
@@ -124,7 +125,8 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		if (dfolio) {
 			folio_lock(dfolio);
 			dml_copy(folio_address(dfolio), dml_bar_addr(dev, spage), nr << PAGE_SHIFT);
-			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write | MIGRATE_PFN_COMPOUND;
+			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write |
+				       MIGRATE_PFN_COMPOUND;
 		} else {
 			/* order 0, or the fallback: the core splits the device folio */
 			for (j = 0; j < nr; j++) {
@@ -136,7 +138,8 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 					return -ENOMEM;
 				}
 				lock_page(dpage);
-				dml_copy(page_address(dpage), dml_bar_addr(dev, spage + j), PAGE_SIZE);
+				dml_copy(page_address(dpage), dml_bar_addr(dev, spage + j),
+					 PAGE_SIZE);
 				args->dst[i + j] = migrate_pfn(page_to_pfn(dpage)) | write;
 			}
 		}
@@ -191,7 +194,8 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		args = (struct migrate_vma) {
 			.vma = vma, .src = src, .dst = dst, .start = addr, .end = next,
 			.pgmap_owner = dev,
-			.flags = to_dev ? MIGRATE_VMA_SELECT_SYSTEM : MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+			.flags = to_dev ? MIGRATE_VMA_SELECT_SYSTEM :
+					  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
 		};
 		if (m->flags & DML_MIGRATE_COMPOUND)
 			args.flags |= MIGRATE_VMA_SELECT_COMPOUND;

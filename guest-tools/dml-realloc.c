@@ -38,15 +38,20 @@ static unsigned long nops = 20000;
 /* the checker is for quiescent points: off while other threads migrate */
 static int churn_checks = 1;
 
-/* Wait until every page is back (frees are not synchronous, I-7). */
-static int wait_idle(void)
+/* Wait until at most @pages are live (frees are not synchronous, I-7). */
+static int wait_idle_pages(uint64_t pages)
 {
 	for (int i = 0; i < 200; i++) {
-		if (!dml_get_stats(fd).live_pages)
+		if (dml_get_stats(fd).live_pages <= pages)
 			return 1;
 		usleep(5000);
 	}
 	return 0;
+}
+
+static int wait_idle(void)
+{
+	return wait_idle_pages(0);
 }
 
 static int check_clean(const char *what)
@@ -502,6 +507,35 @@ static void test_migrate(void)
 		if (r != MAP_FAILED)
 			munmap(r, THP);
 	}
+	/* no free order-9 block left: a THP falls back to 512 order-0 device pages */
+	{
+		struct dml_stats st = dml_get_stats(fd);
+		uint64_t *blocks = calloc(st.npages / 512, sizeof(*blocks));
+		uint64_t n = 0, at, taken[2], fb = st.order9_fallbacks;
+
+		while (blocks && n < st.npages / 512 && !dml_alloc(fd, DML_ANY_OFFSET, 9, &at))
+			blocks[n++] = at;
+		/* two blocks back, each with one page taken: 1022 free pages, no order 9 */
+		for (int k = 0; k < 2; k++) {
+			taken[k] = n ? blocks[--n] : 0;
+			dml_free(fd, taken[k], 9);
+			wait_idle_pages(n * 512 + k);
+			dml_alloc(fd, taken[k], 0, NULL);
+		}
+		p = thp_buf(THP);
+		fill(p, THP, 0xaaaa);
+		r = p ? migrate(DML_IOC_TO_DEV, p, THP, 1, &moved) : -1;
+		ktap_result(!r && moved == 512 && dml_get_stats(fd).order9_fallbacks == fb + 1,
+			    "migrate: no free order-9 block: the THP moved as 512 order-0 device pages");
+		ktap_result(p && !verify(p, THP, 0xaaaa), "migrate: fallback pages read back intact");
+		if (p)
+			munmap(p, THP);
+		while (n)
+			dml_free(fd, blocks[--n], 9);
+		for (int k = 0; k < 2; k++)
+			dml_free(fd, taken[k], 0);
+		free(blocks);
+	}
 	ktap_result(wait_idle(), "migrate: every device page freed at the end");
 	check_clean("migrate: at the end");
 }
@@ -623,6 +657,21 @@ static void test_evict(void)
 		    "evict: module loaded again, all device memory free");
 	munmap(a, 3 * MB + MB / 2);
 	munmap(b, MB);
+
+	/* the same through a sysfs unbind of the PCI device, then bind it again */
+	if (!evict_fixture(&a, &b)) {
+		ktap_result(0, "evict: mmap");
+		return;
+	}
+	close(fd);
+	r = system("d=$(basename $(readlink -f /sys/class/misc/devmemlab0/device)) && "
+		   "echo $d > /sys/bus/pci/drivers/devmemlab/unbind && "
+		   "test ! -e /dev/devmemlab0 && echo $d > /sys/bus/pci/drivers/devmemlab/bind");
+	ktap_result(r == 0 && !verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
+		    "evict: sysfs unbind with live device pages: data intact, device binds again");
+	fd = dml_open_dev("/dev/devmemlab0");
+	munmap(a, 3 * MB + MB / 2);
+	munmap(b, MB);
 }
 
 static const struct {
@@ -636,9 +685,9 @@ static const struct {
 	{ "faults", test_faults, 6 },
 	{ "badargs", test_badargs, 16 },
 	{ "scan", test_scan, 3 },
-	{ "migrate", test_migrate, 23 },
+	{ "migrate", test_migrate, 25 },
 	{ "race", test_race, 4 },
-	{ "evict", test_evict, 6 },
+	{ "evict", test_evict, 7 },
 };
 
 int main(int argc, char **argv)

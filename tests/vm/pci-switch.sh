@@ -25,3 +25,9 @@ ktap_is "four devices sit below the provider's switch" "$below" 4
 ktap_is "one NVMe sits outside it (separate root port)" "$outside" 1
 ktap_is "one XIO3130 upstream port (104c:8232), four downstream (104c:8233)" \
 	"$(pci_find 104c:8232 | wc -l) $(pci_find 104c:8233 | wc -l)" "1 4"
+# two BAR devices: two devmemlab instances, each with its own memory
+modprobe devmemlab
+ktap_check "devmemlab binds both BARs (/dev/devmemlab0 and 1)" wait_for /dev/devmemlab1 5
+ktap_has "instance 1 runs the seed scenario cleanly" "$(dml-realloc -d /dev/devmemlab1 seed 2>&1)" \
+	"ok 10 seed: all free: checker finds 0 violations"
+rmmod devmemlab

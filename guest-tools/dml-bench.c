@@ -79,15 +79,10 @@ static void record(struct meas *m)
 
 static char *buffer(size_t len, int huge)
 {
-	char *raw = mmap(NULL, len + THP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	char *p;
+	char *p = dml_buffer(len, huge);
 
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
-	madvise(p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	memset(p, 0x5a, len);
+	if (p)
+		memset(p, 0x5a, len);
 	return p;
 }
 

@@ -331,21 +331,9 @@ static void test_scan(void)
 #define MB (1ul << 20)
 #define THP (2 * MB)
 
-/* an anonymous, 2 MiB-aligned, THP-eligible buffer of len bytes */
 static char *thp_buf(size_t len)
 {
-	char *raw = mmap(NULL, len + THP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
-	char *p;
-
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	munmap(p + len, raw + THP - p);
-	madvise(p, len, MADV_HUGEPAGE);
-	return p;
+	return dml_buffer(len, 1);
 }
 
 static void fill(char *p, size_t len, uint64_t tag)
@@ -622,6 +610,17 @@ static int evict_fixture(char **a, char **b)
 	return 1;
 }
 
+static int evict_intact(char *a, char *b)
+{
+	return !verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999);
+}
+
+static void evict_release(char *a, char *b)
+{
+	munmap(a, 3 * MB + MB / 2);
+	munmap(b, MB);
+}
+
 static void test_evict(void)
 {
 	char *a, *b;
@@ -636,11 +635,9 @@ static void test_evict(void)
 	s = dml_get_stats(fd);
 	ktap_result(!r && !s.live_pages, "evict: DML_IOC_EVICT leaves no live device page (%llu evicted)",
 		    (unsigned long long)s.evicted_pages);
-	ktap_result(!verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
-		    "evict: evicted data intact in system memory");
+	ktap_result(evict_intact(a, b), "evict: evicted data intact in system memory");
 	check_clean("evict: after DML_IOC_EVICT");
-	munmap(a, 3 * MB + MB / 2);
-	munmap(b, MB);
+	evict_release(a, b);
 
 	if (!evict_fixture(&a, &b)) {
 		ktap_result(0, "evict: mmap");
@@ -649,14 +646,12 @@ static void test_evict(void)
 	close(fd);
 	r = system("rmmod devmemlab");
 	ktap_result(r == 0, "evict: rmmod with %s live device pages returns", "mapped");
-	ktap_result(!verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
-		    "evict: after rmmod the data is intact in system memory");
+	ktap_result(evict_intact(a, b), "evict: after rmmod the data is intact in system memory");
 	r = system("modprobe devmemlab");
 	fd = dml_open_dev("/dev/devmemlab0");
 	ktap_result(!r && dml_get_stats(fd).free_pages == dml_get_stats(fd).npages,
 		    "evict: module loaded again, all device memory free");
-	munmap(a, 3 * MB + MB / 2);
-	munmap(b, MB);
+	evict_release(a, b);
 
 	/* the same through a sysfs unbind of the PCI device, then bind it again */
 	if (!evict_fixture(&a, &b)) {
@@ -667,11 +662,10 @@ static void test_evict(void)
 	r = system("d=$(basename $(readlink -f /sys/class/misc/devmemlab0/device)) && "
 		   "echo $d > /sys/bus/pci/drivers/devmemlab/unbind && "
 		   "test ! -e /dev/devmemlab0 && echo $d > /sys/bus/pci/drivers/devmemlab/bind");
-	ktap_result(r == 0 && !verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999),
+	ktap_result(r == 0 && evict_intact(a, b),
 		    "evict: sysfs unbind with live device pages: data intact, device binds again");
 	fd = dml_open_dev("/dev/devmemlab0");
-	munmap(a, 3 * MB + MB / 2);
-	munmap(b, MB);
+	evict_release(a, b);
 }
 
 static const struct {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +129,28 @@ static inline uint64_t dml_rand(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 2685821657736338717ull;
+}
+
+#define DML_THP (2ul << 20)
+
+/*
+ * An anonymous 2 MiB-aligned buffer of len bytes (a multiple of 2 MiB),
+ * THP-eligible or not; munmap(p, len) releases all of it.
+ */
+static inline char *dml_buffer(size_t len, int huge)
+{
+	char *raw = mmap(NULL, len + DML_THP, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + DML_THP - 1) & ~(DML_THP - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + len, raw + DML_THP - p);
+	madvise(p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return p;
 }
 
 static inline double dml_now(void)

@@ -295,7 +295,9 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	if (!c->accel || !strcmp(c->accel, "auto"))
 		o->accel = kvm_works(o, dir, why, sizeof(why)) ? "kvm" : "tcg";
 	else
-		snprintf(why, sizeof(why), "--accel %s", c->accel), o->accel = c->accel;
+		o->accel = c->accel;
+	if (!*why)
+		snprintf(why, sizeof(why), "--accel %s", c->accel);
 	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)\n", t->name, o->accel, why);
 	fprintf(stderr, "devmemlab: results in %s\n", dir);
 

@@ -65,9 +65,16 @@ static const struct dev_pagemap_ops dml_pgmap_ops = {
 	.migrate_to_ram = dml_migrate_to_ram,
 };
 
+/*
+ * The one copy routine of migration, eviction and the kcopy ceiling: whole
+ * pages with copy_page(), as the kernel's own folio_copy() does.
+ */
 void dml_copy(void *dst, const void *src, size_t len)
 {
-	memcpy(dst, src, len);
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE_SIZE)
+		copy_page(dst + off, (void *)src + off);
 }
 
 /* Return fully freed blocks to the buddy allocator. Called with dev->lock. */

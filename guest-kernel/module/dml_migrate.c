@@ -24,11 +24,14 @@ static void dml_fill_dev(struct dml_dev *dev, struct folio *dfolio, struct page 
 			 unsigned long nr)
 {
 	void *dst = dml_bar_addr(dev, &dfolio->page);
+	unsigned long j;
 
-	if (spage)
+	if (spage) {
 		dml_copy(dst, page_address(spage), nr << PAGE_SHIFT);
-	else
-		memset(dst, 0, nr << PAGE_SHIFT);
+		return;
+	}
+	for (j = 0; j < nr; j++)
+		clear_page(dst + (j << PAGE_SHIFT));
 }
 
 static void dml_release_dst(unsigned long *dst, unsigned long nr)

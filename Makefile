@@ -42,13 +42,16 @@ KERNEL_DEP := $(BUILD)/kernel/.stamp
 endif
 
 LAUNCHER  := qemu/devmemlab
+# upstream's test_hmm builds against Debian's headers only
+UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)/upstream/test_hmm.ko))
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench)
+UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 
-.PHONY: all demo check deps kernel buildroot launcher module guest-tools initramfs \
+.PHONY: all demo bench check deps kernel buildroot launcher module guest-tools initramfs \
 	unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -57,7 +60,12 @@ all: $(LAUNCHER) $(INITRAMFS)
 demo: all
 	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
 
-check: all $(BUILD)/linux-source/.stamp
+# upstream's benchmark_thp_migration and dml-bench in one boot -> docs/results/bench.*
+bench: all
+	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
+	@scripts/bench-report.sh results/latest docs/results
+
+check: all
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
 unit: $(LAUNCHER)
@@ -84,6 +92,11 @@ $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | 
 # Debian's linux-source: checkpatch for tests/unit/style.sh, upstream test_hmm
 $(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
 	@guest-kernel/fetch-source.sh $(BUILD)/linux-source
+
+# the kernel's test_hmm.ko and hmm-tests, for side-by-side runs (Debian kernel only)
+$(UPSTREAM)/test_hmm.ko: guest-kernel/build-upstream.sh $(BUILD)/linux-source/.stamp \
+		$(ROOT)/.devmemlab-stamp
+	@$(SUDO) guest-kernel/build-upstream.sh $(ROOT) $(BUILD)/linux-source $(UPSTREAM)
 
 kernel: $(KERNEL_DEP)
 $(BUILD)/kernel/.stamp: guest-kernel/fetch-kernel.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
@@ -124,10 +137,11 @@ $(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmem
 initramfs: $(INITRAMFS)
 $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools/lab/*.sh) \
 		$(wildcard tests/vm/*.sh) $(TOOLS) $(MODULE_KO) $(KERNEL_DEP) $(LAUNCHER) \
-		$(ROOT)/.devmemlab-stamp $(BUILD)/inputs
+		$(ROOT)/.devmemlab-stamp $(BUILD)/inputs $(UPSTREAM_KO) $(BUILD)/linux-source/.stamp
 	@test -n "$(GUEST_KVER)" || { echo "devmemlab: cannot tell the kernel version of MODULES=$(MODULES)" >&2; exit 1; }
 	@guest-tools/mkinitramfs.sh $@ $(ROOT) $(MODULES) $(GUEST_KVER) \
-		"$$($(LAUNCHER) modules)" $(BUILD)/module $(TOOLS_DIR)
+		"$$($(LAUNCHER) modules)" "$(BUILD)/module $(if $(UPSTREAM_KO),$(UPSTREAM))" \
+		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
 	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs \

@@ -3,8 +3,8 @@
 #
 # Fetch Debian's linux-source-7.3 (matching the guest kernel) with the
 # private apt configuration and extract only the files the lab uses into
-# OUT (checkpatch and its data; the upstream test_hmm driver and selftest
-# for side-by-side runs). Nothing of it is committed. Idempotent.
+# OUT (checkpatch and its data; the upstream test_hmm driver and the mm
+# selftests with the kselftest harness, for side-by-side runs). Nothing of it is committed. Idempotent.
 #   fetch-source.sh OUT
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$(dirname "$1")"
 out=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 FILES="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
-	lib/test_hmm.c lib/test_hmm_uapi.h tools/testing/selftests/mm/hmm-tests.c"
-stamp="$KPKG_VER $(echo $FILES)"
+	lib/test_hmm.c lib/test_hmm_uapi.h mm/gup_test.h tools/testing/selftests/mm/*
+	tools/testing/selftests/kselftest*"
+stamp="$KPKG_VER $(set -f; echo $FILES)"
 log() { printf 'devmemlab: linux-source: %s\n' "$*"; }
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	log "up to date ($out)"
@@ -27,8 +28,8 @@ log "fetching linux-source-7.3 ($KPKG_VER, ~170 MB)"
 (cd "$tmp/deb" && "$here/apt-private.sh" "$(dirname "$out")/apt" download -qq "linux-source-7.3=$KPKG_VER")
 dpkg-deb --fsys-tarfile "$tmp"/deb/*.deb | tar -x -C "$tmp/deb" ./usr/src/linux-source-7.3.tar.xz
 # shellcheck disable=SC2086
-tar -xJf "$tmp/deb/usr/src/linux-source-7.3.tar.xz" -C "$tmp" --strip-components=1 \
-	$(for f in $FILES; do echo "linux-source-7.3/$f"; done)
+tar -xJf "$tmp/deb/usr/src/linux-source-7.3.tar.xz" -C "$tmp" --strip-components=1 --wildcards \
+	$(set -f; for f in $FILES; do echo "linux-source-7.3/$f"; done)
 rm -rf "$tmp/deb"
 echo "$stamp" > "$tmp/.stamp"
 rm -rf "$out"; mv "$tmp" "$out"; trap - EXIT

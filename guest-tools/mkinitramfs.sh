@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest initramfs:
-#   mkinitramfs.sh OUT ROOT MODBASE KVER "MODULES" EXTRA_KO_DIR TOOLS_DIR
+#   mkinitramfs.sh OUT ROOT MODBASE KVER "MODULES" "KO_DIRS" "TOOL_DIRS"
 # OUT          output .cpio.zst
 # ROOT         trixie build root: busybox, kmod, cxl/daxctl/ndctl, nvme-cli,
 #              lspci, jq and every library they need, resolved by ROOT's ld.so
 # MODBASE      directory holding lib/modules/KVER (Debian's tree or the user's)
 # MODULES      modules to include with their dependency closure
-# EXTRA_KO_DIR our out-of-tree .ko files (may be empty or missing)
-# TOOLS_DIR    guest tool binaries (go to /lab/bin)
+# KO_DIRS      directories of out-of-tree .ko files (ours, test_hmm); may be missing
+# TOOL_DIRS    directories of guest tool binaries (go to /lab/bin)
 # Modules are decompressed at build time (no "Invalid ELF header" noise),
 # depmod runs on the small tree. Nothing of the host's libc is used.
 set -eu
@@ -49,7 +49,8 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$stage/etc/passwd"
 echo "root:x:0:" > "$stage/etc/group"
 
 # 3. userspace from the build root, with the libraries its ld.so resolves
-copy_libs() {	# the build root's libraries that binary $1 needs
+copy_libs() {	# the build root's libraries that binary $1 needs (none if static)
+	"$ldso" --verify "$1" >/dev/null 2>&1 || return 0
 	"$ldso" --library-path "$libpath" --list "$1" 2>/dev/null |
 		sed -n 's/.*=> \([^ ]*\) .*/\1/p' | while read -r lib; do
 			rel=${lib#"$root"}
@@ -100,11 +101,14 @@ for m in $mods; do
 	done < "$stage/deps"
 done
 rm -f "$stage/deps"
-if [ -d "$extra" ] && ls "$extra"/*.ko >/dev/null 2>&1; then
-	mkdir -p "$sm/updates"
-	cp "$extra"/*.ko "$sm/updates/"
-	n=$((n + $(ls "$extra"/*.ko | wc -l)))
-fi
+for d in $extra; do
+	for ko in "$d"/*.ko; do
+		[ -f "$ko" ] || continue
+		mkdir -p "$sm/updates"
+		cp "$ko" "$sm/updates/"
+		n=$((n + 1))
+	done
+done
 kmodcmd depmod -b "$stage" "$kver" || die "depmod of the initramfs tree failed"
 
 # 5. the lab: /init, workloads, in-VM tests, guest tools
@@ -112,10 +116,12 @@ cp "$here/init" "$stage/init"
 cp "$here"/lab/*.sh "$stage/lab/"
 mkdir -p "$stage/lab/tests"
 cp "$repo"/tests/vm/*.sh "$stage/lab/tests/" 2>/dev/null || true
-for t in "$tools"/*; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
-	cp "$t" "$stage/lab/bin/"
-	copy_libs "$t"
+for d in $tools; do
+	for t in "$d"/*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		cp "$t" "$stage/lab/bin/"
+		copy_libs "$t"
+	done
 done
 chmod 755 "$stage/init" "$stage"/lab/*.sh
 

@@ -6,7 +6,8 @@
 # itself (`devmemlab describe`), so the guest must see exactly what the file
 # describes; each guest KTAP result is re-emitted here with the topology's
 # name, and the launcher's verdict (clean console, workload passed) is one
-# more test per boot. Then: guest writes into the ivshmem BAR appear in the
+# more test per boot. The kernel's own hmm-tests run against test_hmm.
+# Then: guest writes into the ivshmem BAR appear in the
 # host's backing file; a real kernel panic and a failing workload fail a
 # run with the right exit status.
 # Environment: ACCEL (auto), KERNEL, INITRD, VM_TIMEOUT (seconds per boot).
@@ -57,6 +58,9 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 	"$(jq -r '[.[] | select(.tool == "devmemlab" and (.order | type) == "number" and .size_bytes > 0
 		and .gbps > 0 and .iterations >= 1) | .direction] | unique | join(",")' "$json" 2>&1)" \
 	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
+
+# the kernel's own test_hmm + hmm-tests in the same VM (38 pass, 40 coherent skips)
+boot hmm-upstream 0 -t pci-bar --timeout 600 -- sh /lab/tests/hmm-upstream.sh
 
 # guest writes into BAR2 land in the host's backing file
 img=$tmp/bar0.img token=dml-$$-$(date +%s)

@@ -9,7 +9,7 @@
 struct cli {
 	const char *topo, *topo_dir, *kernel, *initrd, *accel, *results;
 	const char *shm_prefix, *workdir, *script, *append, *qemu;
-	int timeout, verbose, shell;
+	int timeout, verbose, shell, cpus;	/* cpus: 0 = the topology's */
 	char *const *guest_cmd;
 };
 

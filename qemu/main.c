@@ -38,6 +38,7 @@ static void usage(FILE *f)
 	      "  --accel kvm|tcg|auto      run: default auto (KVM only if a probe boot works);\n"
 	      "                            qemu-cmd: default tcg\n"
 	      "  --timeout SECONDS         run: deadline, then the guest is killed (default 300)\n"
+	      "  --cpus N                  override the topology's vCPU count\n"
 	      "  --results DIR             run: results root (default results/)\n"
 	      "  --script GUEST_PATH       workload script inside the guest (default: inventory)\n"
 	      "  --append PARAMS           extra kernel parameters (lab.shell=1 for a shell)\n"
@@ -97,6 +98,8 @@ static void load_topology(const struct cli *c, struct topology *t)
 		die_usage("unknown topology '%s' (%s); 'devmemlab list' shows them", c->topo, path);
 	if (topo_load(path, t, err, sizeof(err)))
 		die_usage("%s", err);
+	if (c->cpus)
+		t->cpus = c->cpus;
 }
 
 static int cmd_list(const struct cli *c)
@@ -228,7 +231,7 @@ static void print_modules(void)
 static void parse_args(int argc, char **argv, struct cli *c)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_ACCEL, OPT_TIMEOUT, OPT_RESULTS, OPT_SCRIPT, OPT_APPEND,
-	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL };
+	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL, OPT_CPUS };
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "topologies", required_argument, NULL, OPT_TOPODIR },
@@ -243,6 +246,7 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		{ "workdir", required_argument, NULL, OPT_WORKDIR },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ "shell", no_argument, NULL, OPT_SHELL },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -265,6 +269,12 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		case OPT_QEMU: c->qemu = optarg; break;
 		case OPT_SHELL: c->shell = 1; break;
 		case 'v': c->verbose = 1; break;
+		case OPT_CPUS:
+			errno = 0;
+			c->cpus = strtol(optarg, &end, 10);
+			if (errno || *end || c->cpus < 1 || c->cpus > 64)
+				die_usage("--cpus must be 1..64, not '%s'", optarg);
+			break;
 		case OPT_TIMEOUT:
 			errno = 0;
 			c->timeout = strtol(optarg, &end, 10);

@@ -59,8 +59,10 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 		and .gbps > 0 and .iterations >= 1) | .direction] | unique | join(",")' "$json" 2>&1)" \
 	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
 
-# the kernel's own test_hmm + hmm-tests in the same VM (38 pass, 40 coherent skips)
-boot hmm-upstream 0 -t pci-bar --timeout 600 -- sh /lab/tests/hmm-upstream.sh
+# the kernel's own test_hmm + hmm-tests in the same VM (38 pass, 40 coherent skips).
+# One vCPU: benchmark_thp_migration's best-effort migration left a page behind
+# (ENOENT) in 6 of 22 runs with 2 vCPUs, 0 of 14 with one (2026-11-24, TCG).
+boot hmm-upstream 0 -t pci-bar --cpus 1 --timeout 600 -- sh /lab/tests/hmm-upstream.sh
 
 # guest writes into BAR2 land in the host's backing file
 img=$tmp/bar0.img token=dml-$$-$(date +%s)

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.." || exit 1
 L=qemu/devmemlab
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 6))
+ktap_plan $(($# + 8))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
@@ -36,6 +36,10 @@ long=$(head -c 3000 /dev/zero | tr '\0' x)
 # shellcheck disable=SC2086
 got=$($L qemu-cmd -t pci-bar $FIXED -- echo "$long" 2>&1); rc=$?
 ktap_has "an overlong kernel command line is refused" "$rc|$got" "2|devmemlab: kernel command line too long"
+# shellcheck disable=SC2086
+ktap_has "--cpus overrides the topology's vCPU count" "$($L qemu-cmd -t pci-bar $FIXED --cpus 1)" " -smp 1 "
+got=$($L qemu-cmd -t pci-bar --cpus 0 2>&1); rc=$?
+ktap_is "--cpus 0 is refused with one line" "$rc|$got" "2|devmemlab: --cpus must be 1..64, not '0'"
 got=$($L qemu-cmd -t pci-bar --accel auto 2>&1); rc=$?
 ktap_is "qemu-cmd --accel auto is refused (it would need a boot)" "$rc|$(echo "$got" | wc -l)" "2|1"
 ktap_done

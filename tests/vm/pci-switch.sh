@@ -31,3 +31,6 @@ ktap_check "devmemlab binds both BARs (/dev/devmemlab0 and 1)" wait_for /dev/dev
 ktap_has "instance 1 runs the seed scenario cleanly" "$(dml-realloc -d /dev/devmemlab1 seed 2>&1)" \
 	"ok 10 seed: all free: checker finds 0 violations"
 rmmod devmemlab
+# P2PDMA from the CMB provider: allowed inside the switch, refused across root ports
+dml-p2p -p nvmecmb nvmesw:ok nvmecmb:ok nvmefar:einval > /tmp/p2p.ktap 2>&1
+ktap_import /tmp/p2p.ktap

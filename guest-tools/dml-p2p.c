@@ -12,13 +12,21 @@
  * so both the allowed and the refused case are asserted. After unmapping,
  * p2pmem/available must be back at its starting value.
  *
+ * With -U, instead: a child maps and writes p2pmem, the provider's driver is
+ * unbound, and the child touches the mapping again: it must get SIGBUS (the
+ * mapping is zapped) or a clean error, and the provider is bound again.
+ *
  *   dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ...
+ *   dml-p2p -p PROVIDER -U
  * PROVIDER and CLIENT are topology ids of NVMe devices (serial "dml-<id>"),
  * or a provider's PCI address.
  */
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <dirent.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "dml.h"
 
@@ -118,23 +126,97 @@ out:
 	return ret;
 }
 
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	_exit(0);	/* the zapped mapping faulted: what we want */
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ok = fd >= 0 && write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -errno;
+}
+
+/* unbind the provider under a live p2pmem mapping, then bind it again */
+static int unbind_test(const char *pbdf, size_t len)
+{
+	char path[PATH_MAX + 16], drv[PATH_MAX], link[PATH_MAX];
+	int go[2], st = 0, r;
+	volatile char *p;
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pbdf);
+	if (!realpath(path, link)) {
+		ktap_result(0, "unbind: %s has no driver", pbdf);
+		return 1;
+	}
+	snprintf(drv, sizeof(drv), "%s", link);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmem/allocate", pbdf);
+	fd = open(path, O_RDWR);
+	p = fd < 0 ? MAP_FAILED : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED || pipe(go)) {
+		ktap_result(0, "unbind: map %s: %s", path, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	memset((char *)p, 0x3c, len);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		signal(SIGBUS, on_sigbus);
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		for (size_t i = 0; i < len; i += 4096)
+			p[i] = 1;	/* must fault: the pages are gone */
+		_exit(2);
+	}
+	ktap_result(p[len - 1] == 0x3c, "unbind: p2pmem of %s mapped and written", pbdf);
+	munmap((void *)p, len);
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	r = write_sysfs(path, pbdf);
+	ktap_result(!r, "unbind: %s unbound from %s while a child maps its p2pmem", pbdf,
+		    strrchr(drv, '/') + 1);
+	if (write(go[1], "g", 1) != 1)
+		kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	ktap_result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "unbind: the child's next access gets SIGBUS (status %#x)", st);
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	r = write_sysfs(path, pbdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmem/available", pbdf);
+	for (int i = 0; i < 100 && access(path, F_OK); i++)
+		usleep(100000);
+	ktap_result(!r && !access(path, F_OK), "unbind: %s bound again, p2pmem back", pbdf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *provider = NULL;
 	char pbdf[64], blk[64], cbdf[64];
 	size_t len = 1 << 20;
 	long avail0;
-	int opt;
+	int opt, unbind = 0;
 
-	while ((opt = getopt(argc, argv, "p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:s:U")) != -1) {
 		if (opt == 'p')
 			provider = optarg;
+		else if (opt == 'U')
+			unbind = 1;
 		else if (opt == 's' && atol(optarg) > 0 && atol(optarg) % 4 == 0)
 			len = atol(optarg) << 10;
 		else
 			goto usage;
 	}
-	if (!provider || optind >= argc)
+	if (!provider || (optind >= argc && !unbind))
 		goto usage;
 	if (strchr(provider, ':'))
 		snprintf(pbdf, sizeof(pbdf), "%s", provider);
@@ -146,6 +228,11 @@ int main(int argc, char **argv)
 	if (avail0 < 0) {
 		fprintf(stderr, "dml-p2p: %s has no p2pmem (not a P2PDMA provider)\n", pbdf);
 		return 1;
+	}
+	if (unbind) {
+		ktap_header(4);
+		unbind_test(pbdf, len);
+		return ktap_exit();
 	}
 	ktap_header(argc - optind + 1);
 	for (int i = optind; i < argc; i++) {
@@ -175,6 +262,6 @@ int main(int argc, char **argv)
 		    pbdf, avail0, p2p_available(pbdf));
 	return ktap_exit();
 usage:
-	fprintf(stderr, "usage: dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ...\n");
+	fprintf(stderr, "usage: dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ... | -p PROVIDER -U\n");
 	return 2;
 }

@@ -51,7 +51,7 @@ TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p)
 UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 
-.PHONY: all demo bench check deps kernel buildroot launcher module guest-tools initramfs \
+.PHONY: all demo bench p2p check deps kernel buildroot launcher module guest-tools initramfs \
 	unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -59,6 +59,10 @@ all: $(LAUNCHER) $(INITRAMFS)
 
 demo: all
 	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
+
+# the P2PDMA matrix on pci-switch
+p2p: all
+	$(RUN) -t pci-switch --timeout 300 --script /lab/p2p.sh
 
 # upstream's benchmark_thp_migration and dml-bench in one boot -> docs/results/bench.*
 bench: all

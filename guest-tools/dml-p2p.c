@@ -18,6 +18,8 @@
  *
  *   dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ...
  *   dml-p2p -p PROVIDER -U
+ *   dml-p2p -p PROVIDER -K /dev/devmemlabN   the module's in-kernel
+ *            pci_alloc_p2pmem / virt_to_bus / free self-test on its BAR
  * PROVIDER and CLIENT are topology ids of NVMe devices (serial "dml-<id>"),
  * or a provider's PCI address.
  */
@@ -198,17 +200,43 @@ static int unbind_test(const char *pbdf, size_t len)
 	return 0;
 }
 
+/* the module's in-kernel self-test; available must come back */
+static void kernel_test(const char *pbdf, const char *dev)
+{
+	struct dml_p2p_test t = { .bytes = 1 << 20 };
+	long before = p2p_available(pbdf);
+	int fd = dml_open_dev(dev);
+	int r = dml_ioctl(fd, DML_IOC_P2P_TEST, &t);
+
+	close(fd);
+	ktap_result(!r, "kernel: pci_alloc_p2pmem + virt_to_bus + free of 1 MiB on %s: %s", pbdf,
+		    r ? strerror(-r) : "ok");
+	char path[256], buf[64];
+	unsigned long long tail;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmem/size", pbdf);
+	tail = t.bar_end + 1 - strtoull(read_attr(path, buf, sizeof(buf)), NULL, 0);
+	ktap_result(!r && t.bus_addr >= tail && t.bus_addr + t.bytes - 1 <= t.bar_end,
+		    "kernel: bus address %#llx lies in BAR2's P2PDMA part %#llx-%#llx",
+		    (unsigned long long)t.bus_addr, tail, (unsigned long long)t.bar_end);
+	ktap_result(p2p_available(pbdf) == before, "kernel: p2pmem/available back at %ld (now %ld)",
+		    before, p2p_available(pbdf));
+}
+
 int main(int argc, char **argv)
 {
 	const char *provider = NULL;
 	char pbdf[64], blk[64], cbdf[64];
 	size_t len = 1 << 20;
+	const char *kdev = NULL;
 	long avail0;
 	int opt, unbind = 0;
 
-	while ((opt = getopt(argc, argv, "p:s:U")) != -1) {
+	while ((opt = getopt(argc, argv, "p:s:UK:")) != -1) {
 		if (opt == 'p')
 			provider = optarg;
+		else if (opt == 'K')
+			kdev = optarg;
 		else if (opt == 'U')
 			unbind = 1;
 		else if (opt == 's' && atol(optarg) > 0 && atol(optarg) % 4 == 0)
@@ -216,7 +244,7 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (!provider || (optind >= argc && !unbind))
+	if (!provider || (optind >= argc && !unbind && !kdev))
 		goto usage;
 	if (strchr(provider, ':'))
 		snprintf(pbdf, sizeof(pbdf), "%s", provider);
@@ -228,6 +256,11 @@ int main(int argc, char **argv)
 	if (avail0 < 0) {
 		fprintf(stderr, "dml-p2p: %s has no p2pmem (not a P2PDMA provider)\n", pbdf);
 		return 1;
+	}
+	if (kdev) {
+		ktap_header(3);
+		kernel_test(pbdf, kdev);
+		return ktap_exit();
 	}
 	if (unbind) {
 		ktap_header(4);
@@ -262,6 +295,6 @@ int main(int argc, char **argv)
 		    pbdf, avail0, p2p_available(pbdf));
 	return ktap_exit();
 usage:
-	fprintf(stderr, "usage: dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ... | -p PROVIDER -U\n");
+	fprintf(stderr, "usage: dml-p2p -p PROVIDER [-s KIB] CLIENT:ok|einval ... | -p PROVIDER -U | -p PROVIDER -K DEV\n");
 	return 2;
 }

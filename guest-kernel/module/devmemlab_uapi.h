@@ -124,6 +124,14 @@ struct dml_scan {
 	__u64 collected_pages;	/* out: pages in them */
 };
 
+/* DML_IOC_P2P_TEST: pci_alloc_p2pmem / virt_to_bus / free on our BAR's p2pmem */
+struct dml_p2p_test {
+	__u64 bytes;		/* in: how much to allocate */
+	__u64 bus_addr;		/* out: bus address of the allocation */
+	__u64 bar_start;	/* out: BAR2 bus address range */
+	__u64 bar_end;
+};
+
 #define DML_IOC_MAGIC		'D'
 #define DML_IOC_ALLOC		_IOWR(DML_IOC_MAGIC, 1, struct dml_alloc)
 #define DML_IOC_FREE		_IOW(DML_IOC_MAGIC, 2, struct dml_alloc)
@@ -136,5 +144,6 @@ struct dml_scan {
 #define DML_IOC_KCOPY		_IOWR(DML_IOC_MAGIC, 9, struct dml_kcopy)
 #define DML_IOC_SCAN		_IOWR(DML_IOC_MAGIC, 10, struct dml_scan)
 #define DML_IOC_EVICT		_IO(DML_IOC_MAGIC, 11)
+#define DML_IOC_P2P_TEST	_IOWR(DML_IOC_MAGIC, 12, struct dml_p2p_test)
 
 #endif /* _UAPI_DEVMEMLAB_H */

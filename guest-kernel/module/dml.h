@@ -19,7 +19,8 @@
 struct dml_dev {
 	struct pci_dev *pdev;
 	void *bar;			/* BAR2, memremap()ed write-back */
-	u64 size;			/* bytes of device memory */
+	u64 size;			/* bytes of device memory (BAR2 below the p2p part) */
+	u64 p2p_size;			/* bytes at the end of BAR2 given to P2PDMA */
 	unsigned long npages;
 	unsigned long base_pfn;		/* first PFN of the device-private range */
 	struct resource *res;

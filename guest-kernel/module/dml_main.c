@@ -14,12 +14,40 @@
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "dml.h"
 
 static DEFINE_IDA(dml_ida);
+
+static unsigned int p2p_mib;
+module_param(p2p_mib, uint, 0444);
+MODULE_PARM_DESC(p2p_mib, "MiB at the end of BAR2 to publish as P2PDMA memory (default 0)");
+
+/* In-kernel P2PDMA self-test: allocate, translate to a bus address, use, free. */
+static int dml_p2p_test(struct dml_dev *dev, struct dml_p2p_test *t)
+{
+	struct pci_dev *pdev = dev->pdev;
+	u8 *p;
+
+	if (!dev->p2p_size)
+		return -ENODEV;
+	if (!t->bytes || t->bytes > dev->p2p_size)
+		return -EINVAL;
+	p = pci_alloc_p2pmem(pdev, t->bytes);
+	if (!p)
+		return -ENOMEM;
+	t->bus_addr = pci_p2pmem_virt_to_bus(pdev, p);
+	t->bar_start = pci_bus_address(pdev, 2);
+	t->bar_end = t->bar_start + pci_resource_len(pdev, 2) - 1;
+	memset(p, 0xa5, t->bytes);
+	if (p[0] != 0xa5 || p[t->bytes - 1] != 0xa5)
+		t->bus_addr = 0;
+	pci_free_p2pmem(pdev, p, t->bytes);
+	return t->bus_addr ? 0 : -EIO;
+}
 
 static int dml_open(struct inode *inode, struct file *file)
 {
@@ -78,6 +106,8 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
 		return DML_IOCTL(struct dml_scan, dml_scan(dev, &arg));
 	case DML_IOC_EVICT:
 		return dml_evict_all(dev);
+	case DML_IOC_P2P_TEST:
+		return DML_IOCTL(struct dml_p2p_test, dml_p2p_test(dev, &arg));
 	case DML_IOC_CHECK: {
 		struct dml_check *c = kzalloc_obj(*c);
 		long r;
@@ -140,7 +170,14 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pci_request_region(pdev, 2, dev->name);
 	if (ret)
 		goto err_disable;
-	dev->size = ALIGN_DOWN(pci_resource_len(pdev, 2), PMD_SIZE);
+	dev->p2p_size = (u64)p2p_mib << 20;
+	if (dev->p2p_size > pci_resource_len(pdev, 2) / 2) {
+		pci_err(pdev, "p2p_mib=%u is more than half of BAR2\n", p2p_mib);
+		ret = -EINVAL;
+		goto err_region;
+	}
+	/* BAR2: [0, size) device-private data, [len - p2p_size, len) P2PDMA */
+	dev->size = ALIGN_DOWN(pci_resource_len(pdev, 2) - dev->p2p_size, PMD_SIZE);
 	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) || !dev->size) {
 		pci_err(pdev, "BAR2 is not a memory BAR of at least 2 MiB\n");
 		ret = -ENODEV;
@@ -158,12 +195,25 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.minor = MISC_DYNAMIC_MINOR, .name = dev->name, .fops = &dml_fops,
 		.parent = &pdev->dev,
 	};
+	if (dev->p2p_size) {
+		/* devm: torn down after remove(), which zaps p2pmem mappings */
+		ret = pci_p2pdma_add_resource(pdev, 2, dev->p2p_size,
+					      pci_resource_len(pdev, 2) - dev->p2p_size);
+		if (ret) {
+			pci_err(pdev, "P2PDMA on BAR2: %d\n", ret);
+			goto err_mem;
+		}
+		pci_p2pmem_publish(pdev, true);
+	}
 	ret = misc_register(&dev->misc);
 	if (ret)
 		goto err_mem;
 	pci_set_drvdata(pdev, dev);
 	pci_info(pdev, "%s: BAR2 %llu MiB as device-private pfns %#lx-%#lx\n", dev->name,
 		 dev->size >> 20, dev->base_pfn, dev->base_pfn + dev->npages - 1);
+	if (dev->p2p_size)
+		pci_info(pdev, "%s: BAR2 last %llu MiB published as P2PDMA memory\n", dev->name,
+			 dev->p2p_size >> 20);
 	return 0;
 
 err_mem:

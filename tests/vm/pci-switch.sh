@@ -25,11 +25,19 @@ ktap_is "four devices sit below the provider's switch" "$below" 4
 ktap_is "one NVMe sits outside it (separate root port)" "$outside" 1
 ktap_is "one XIO3130 upstream port (104c:8232), four downstream (104c:8233)" \
 	"$(pci_find 104c:8232 | wc -l) $(pci_find 104c:8233 | wc -l)" "1 4"
-# two BAR devices: two devmemlab instances, each with its own memory
-modprobe devmemlab
+# two BAR devices: two devmemlab instances, each with its own memory, and the
+# last 64 MiB of each BAR published as P2PDMA memory
+modprobe devmemlab p2p_mib=64
 ktap_check "devmemlab binds both BARs (/dev/devmemlab0 and 1)" wait_for /dev/devmemlab1 5
 ktap_has "instance 1 runs the seed scenario cleanly" "$(dml-realloc -d /dev/devmemlab1 seed 2>&1)" \
 	"ok 10 seed: all free: checker finds 0 violations"
+bar=$(basename "$(readlink -f /sys/class/misc/devmemlab0/device)")
+dml-p2p -p "$bar" -K /dev/devmemlab0 > /tmp/p2p.ktap 2>&1
+ktap_import /tmp/p2p.ktap
+dml-p2p -p "$bar" nvmesw:ok nvmecmb:ok nvmefar:einval > /tmp/p2p.ktap 2>&1
+ktap_import /tmp/p2p.ktap
+dml-p2p -p "$bar" -U > /tmp/p2p.ktap 2>&1
+ktap_import /tmp/p2p.ktap
 rmmod devmemlab
 # P2PDMA from the CMB provider: allowed inside the switch, refused across root ports
 dml-p2p -p nvmecmb nvmesw:ok nvmecmb:ok nvmefar:einval > /tmp/p2p.ktap 2>&1

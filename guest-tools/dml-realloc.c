@@ -380,6 +380,29 @@ static int migrate(int cmd, void *p, size_t len, int compound, uint64_t *moved)
 	return r;
 }
 
+/*
+ * Migration is best effort: a page with a transient extra reference stays
+ * behind. Call again (migrated pages are skipped) up to 3 times; *moved is
+ * the total, and any extra attempt is reported.
+ */
+static int migrate_all(int cmd, void *p, size_t len, int compound, uint64_t *moved)
+{
+	uint64_t m = 0;
+	int r = 0, tries;
+
+	*moved = 0;
+	for (tries = 1; tries <= 3 && *moved < len / 4096; tries++) {
+		r = migrate(cmd, p, len, compound, &m);
+		if (r)
+			break;
+		*moved += m;
+	}
+	if (tries > 2)
+		ktap_diag("migration needed %d calls to move %llu of %zu pages", tries - 1,
+			  (unsigned long long)*moved, len / 4096);
+	return r;
+}
+
 static int live_folios_of_order9(uint64_t want_pages)
 {
 	struct dml_stats s = dml_get_stats(fd);
@@ -403,14 +426,14 @@ static void test_migrate(void)
 		const char *o = compound ? "order 9" : "order 0";
 
 		fill(p, len, 0x1111 + compound);
-		r = migrate(DML_IOC_TO_DEV, p, len, compound, &moved);
+		r = migrate_all(DML_IOC_TO_DEV, p, len, compound, &moved);
 		ktap_result(!r && moved == len / 4096, "migrate: %s sys->dev moved %llu of %zu pages",
 			    o, (unsigned long long)moved, len / 4096);
 		ktap_result(compound ? live_folios_of_order9(len / 4096) :
 			    dml_get_stats(fd).live_folios == len / 4096,
 			    "migrate: %s: device holds %zu pages as %s folios", o, len / 4096, o);
 		check_clean(compound ? "migrate: after order-9 sys->dev" : "migrate: after order-0 sys->dev");
-		r = migrate(DML_IOC_TO_SYS, p, len, compound, &moved);
+		r = migrate_all(DML_IOC_TO_SYS, p, len, compound, &moved);
 		ktap_result(!r && moved == len / 4096, "migrate: %s dev->sys moved %llu pages", o,
 			    (unsigned long long)moved);
 		ktap_result(!verify(p, len, 0x1111 + compound) && wait_idle(),
@@ -426,7 +449,7 @@ static void test_migrate(void)
 		return;
 	}
 	fill(p, len, 0x2222);
-	migrate(DML_IOC_TO_DEV, p, len, 1, NULL);
+	migrate_all(DML_IOC_TO_DEV, p, len, 1, &moved);
 	faults = dml_get_stats(fd).faults;
 	r = !verify(p, len, 0x2222) && wait_idle();
 	faults = dml_get_stats(fd).faults - faults;
@@ -437,7 +460,7 @@ static void test_migrate(void)
 	/* holes: untouched memory migrates as zeroes */
 	munmap(p, len);
 	p = thp_buf(len);
-	r = p ? migrate(DML_IOC_TO_DEV, p, len, 1, &moved) : -1;
+	r = p ? migrate_all(DML_IOC_TO_DEV, p, len, 1, &moved) : -1;
 	ktap_result(!r && moved == len / 4096, "migrate: %llu of %zu pages of holes -> device",
 		    (unsigned long long)moved, len / 4096);
 	ktap_result(p && all_zero(p, len), "migrate: holes read back as zeroes");
@@ -512,8 +535,8 @@ static void test_migrate(void)
 		}
 		p = thp_buf(THP);
 		fill(p, THP, 0xaaaa);
-		r = p ? migrate(DML_IOC_TO_DEV, p, THP, 1, &moved) : -1;
-		ktap_result(!r && moved == 512 && dml_get_stats(fd).order9_fallbacks == fb + 1,
+		r = p ? migrate_all(DML_IOC_TO_DEV, p, THP, 1, &moved) : -1;
+		ktap_result(!r && moved == 512 && dml_get_stats(fd).order9_fallbacks > fb,
 			    "migrate: no free order-9 block: the THP moved as 512 order-0 device pages");
 		ktap_result(p && !verify(p, THP, 0xaaaa), "migrate: fallback pages read back intact");
 		if (p)

@@ -24,13 +24,7 @@ boot() {
 	# shellcheck disable=SC2086
 	$RUN "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) ktap_ok "$name: $(echo "$line" | cut -d' ' -f3-)" ;;
-		"not ok "*) ktap_fail "$name: $(echo "$line" | cut -d' ' -f4-)" ;;
-		"# "*) echo "$line" ;;
-		esac
-	done < "$tmp/out"
+	ktap_import "$tmp/out" "$name: "
 	if [ "$rc" = "$want" ]; then
 		ktap_ok "$name: launcher exit $want ($(grep -o 'accel [a-z]*' "$tmp/err" | head -n 1))"
 	else

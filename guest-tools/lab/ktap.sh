@@ -35,13 +35,13 @@ ktap_has() {
 	*) ktap_fail "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 600)" ;;
 	esac
 }
-# ktap_import FILE: re-emit another KTAP producer's results (and their
-# diagnostics) under this script's numbering
+# ktap_import FILE [PREFIX]: re-emit another KTAP producer's results (and
+# their diagnostics) under this script's numbering, names after PREFIX
 ktap_import() {
 	while IFS= read -r l; do
 		case $l in
-		"ok "*) ktap_ok "$(echo "$l" | cut -d' ' -f3-)" ;;
-		"not ok "*) ktap_fail "$(echo "$l" | cut -d' ' -f4-)" ;;
+		"ok "*) ktap_ok "${2:-}$(echo "$l" | cut -d' ' -f3-)" ;;
+		"not ok "*) ktap_fail "${2:-}$(echo "$l" | cut -d' ' -f4-)" ;;
 		"# "*) echo "$l" ;;
 		esac
 	done < "$1"

@@ -248,7 +248,7 @@ static void test_faults(void)
 	dml_free(fd, 0, 9);
 	dml_alloc(fd, 0, 8, NULL);
 	fault_case("stale tails of the upper buddy", DML_FI_STALE_TAILS, DML_I_LAYOUT,
-		   10 /* tail's head */, 256, 8);
+		   DML_W_TAIL_HEAD, 256, 8);
 	dml_free(fd, 0, 8);
 	wait_idle();
 	/* order 9 freed, then order 8 at 0 without re-init: the old order survives */
@@ -256,9 +256,9 @@ static void test_faults(void)
 	dml_free(fd, 0, 9);
 	wait_idle();
 	fault_case("recycled block not re-initialised", DML_FI_SKIP_REINIT, DML_I_LAYOUT,
-		   6 /* folio_order */, 0, 8);
+		   DML_W_ORDER, 0, 8);
 	fault_case("free leaks a reference", DML_FI_LEAK_REF, DML_I_LEAKED_REF,
-		   15 /* references after free */, 512, 3);
+		   DML_W_LEAKED, 512, 3);
 }
 
 static void expect_errno(const char *what, int got, int want)

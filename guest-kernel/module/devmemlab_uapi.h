@@ -32,10 +32,30 @@ enum dml_invariant {
 	DML_I_MAPCOUNT = 9,		/* unmapped folio has mapcounts */
 };
 
+/* which check failed (struct dml_violation.what) */
+enum dml_check_what {
+	DML_W_FREE_REF = 1,	/* a page outside any live folio has references */
+	DML_W_HEAD_FLAG,	/* PG_head wrong on a live head */
+	DML_W_HEAD_IS_TAIL,	/* a live head is marked as a tail */
+	DML_W_HEAD_REF,		/* live head refcount < 1 */
+	DML_W_PGMAP,		/* head's pgmap is not ours */
+	DML_W_ORDER,		/* folio_order differs from the allocation */
+	DML_W_NR_PAGES,		/* folio_nr_pages differs */
+	DML_W_RMAPPABLE,	/* large folio without large_rmappable */
+	DML_W_TAIL_FLAG,	/* a page inside a live folio is not a tail */
+	DML_W_TAIL_HEAD,	/* a tail resolves to another head */
+	DML_W_TAIL_REF,		/* a tail has references */
+	DML_W_BLOCK,		/* the allocator has no block under a live folio */
+	DML_W_BALANCE,		/* inits - frees != live pages */
+	DML_W_TOTAL,		/* free + allocated != device pages */
+	DML_W_LEAKED,		/* freed by its owner, references remain */
+	DML_W_MAPPED,		/* unmapped (no mapping) folio has mapcounts */
+};
+
 struct dml_violation {
 	__u64 pfn;
 	__u32 invariant;	/* enum dml_invariant */
-	__u32 what;		/* which check, see dml_check_what in the module */
+	__u32 what;		/* enum dml_check_what */
 	__s64 got;
 	__s64 want;
 };

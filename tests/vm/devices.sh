@@ -36,7 +36,7 @@ for b in $nvmes; do
 	got="$got $sz:$cmb"
 done
 ktap_is "NVMe namespace and CMB (p2pmem) sizes match the topology" \
-	"$(echo "$got" | tr ' ' '\n' | sort | tr '\n' ' ')" "$(echo "$want_nvme" | tr ' ' '\n' | sort | tr '\n' ' ')"
+	"$(echo "$got" | sorted)" "$(echo "$want_nvme" | sorted)"
 
 if [ -n "$want_cxl" ]; then
 	wait_for /sys/bus/cxl/devices/mem0 10

@@ -85,8 +85,8 @@ $(BUILD)/.deps-stamp: scripts/host-deps.sh
 launcher: $(LAUNCHER)
 LAUNCHER_SRC := $(wildcard qemu/*.c)
 $(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
-	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c) -o $@ $(LAUNCHER_SRC) \
-		$$(pkg-config --libs json-c)
+	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c libvirt) -o $@ $(LAUNCHER_SRC) \
+		$$(pkg-config --libs json-c libvirt)
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp

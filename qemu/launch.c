@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "libvirt_run.h"
+#include "libvirt_xml.h"
 
 #define KVM_PROBE_TIMEOUT 30
 
@@ -36,22 +38,27 @@ static void first_line(const char *path, char *buf, size_t len)
  * KVM is used only when a probe boot of the same kernel reaches /init:
  * nested KVM can exist and still fail with "emulation failure".
  */
-static int kvm_works(const struct qemu_opts *base, const char *dir, char *why, size_t len)
+static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPtr lv,
+		     char *why, size_t len)
 {
 	char log[PATH_MAX + 32], errf[PATH_MAX + 32], err[512], line[256];
+	char serial[PATH_MAX + 32], name[64];
+	struct lv_opts lo = { .name = name, .serial = serial };
+	char *xml = NULL;
 	struct topology *t;
 	struct qemu_opts o = *base;
 	struct boot_opts bo = { .timeout = KVM_PROBE_TIMEOUT, .quiet = 1 };
 	struct boot_result *r;
 	struct argv a = { 0 };
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = lv ? -2 : open("/dev/kvm", O_RDWR | O_CLOEXEC);	/* libvirt: its host's KVM */
 	int ok;
 
-	if (fd < 0) {
+	if (fd == -1) {
 		snprintf(why, len, "no usable /dev/kvm (%s)", strerror(errno));
 		return 0;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	t = calloc(1, sizeof(*t));
 	r = malloc(sizeof(*r));
 	if (!t || !r) {
@@ -68,21 +75,30 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, char *why, s
 	o.guest_cmd = NULL;
 	snprintf(log, sizeof(log), "%s/kvm-probe.log", dir);
 	snprintf(errf, sizeof(errf), "%s/kvm-probe.stderr", dir);
+	snprintf(serial, sizeof(serial), "%s/kvm-probe.serial", dir);
+	snprintf(name, sizeof(name), "devmemlab-kvm-probe-%d", (int)getpid());
 	bo.console_log = log;
 	bo.qemu_stderr = errf;
-	if (qemu_build_argv(t, &o, &a, err, sizeof(err))) {
+	if (lv ? libvirt_build_xml(t, &o, &lo, &xml, err, sizeof(err)) :
+		 qemu_build_argv(t, &o, &a, err, sizeof(err))) {
 		snprintf(why, len, "%s", err);
 		ok = 0;
 	} else {
-		boot_watch(a.v, &bo, r);
+		if (lv)
+			lv_boot(lv, xml, serial, &bo, r);
+		else
+			boot_watch(a.v, &bo, r);
 		ok = r->v.kind == V_PASS;
 		first_line(errf, line, sizeof(line));
+		if (r->backend_error[0])
+			snprintf(line, sizeof(line), "%.255s", r->backend_error);
 		if (ok)
 			snprintf(why, len, "KVM probe boot passed in %.1f s", r->wall);
 		else
 			snprintf(why, len, "KVM probe boot failed: %s", *line ? line : verdict_name(r->v.kind));
 	}
 	argv_free(&a);
+	free(xml);
 	free(t);
 	free(r);
 	return ok;
@@ -146,7 +162,7 @@ static int make_file(const char *path, unsigned long long size, int lab_owned)
 	return 0;
 }
 
-static int make_backing_files(const struct topology *t, const struct qemu_opts *o)
+static int make_backing_files(const struct topology *t, const struct qemu_opts *o, int libvirt)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -154,7 +170,14 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 	for (int i = 0; i < t->ndev; i++) {
 		const struct topo_device *d = &t->dev[i];
 
-		if (d->kind == DEV_IVSHMEM) {
+		if (d->kind == DEV_IVSHMEM && libvirt && libvirt_shmem_name(d, o, path, sizeof(path))) {
+			/* libvirt creates /dev/shm/NAME for <shmem>, and leaves it behind */
+			if (!stat(path, &st)) {
+				fprintf(stderr, "devmemlab: %s exists already (another run's?)\n", path);
+				return -1;
+			}
+			cleanup_register(path);
+		} else if (d->kind == DEV_IVSHMEM) {
 			qemu_ivshmem_path(d, o, path, sizeof(path));
 			/* a user's own backing file is created if missing, and kept */
 			if (d->backing[0] && !stat(path, &st))
@@ -177,6 +200,9 @@ static void write_json(const char *dir, const struct topology *t, const struct q
 	json_object *j = json_object_new_object();
 
 	json_object_object_add(j, "topology", json_object_new_string(t->name));
+	json_object_object_add(j, "backend", json_object_new_string(c->libvirt ? "libvirt" : "qemu"));
+	if (c->libvirt)
+		json_object_object_add(j, "libvirt_uri", json_object_new_string(c->connect));
 	json_object_object_add(j, "accel", json_object_new_string(o->accel));
 	json_object_object_add(j, "accel_reason", json_object_new_string(why));
 	json_object_object_add(j, "kernel", json_object_new_string(o->kernel));
@@ -190,6 +216,8 @@ static void write_json(const char *dir, const struct topology *t, const struct q
 	json_object_object_add(j, "kernel_problems", json_object_new_int(r->v.kernel_problems));
 	json_object_object_add(j, "kernel_problem",
 			       r->v.kernel_problems ? json_object_new_string(r->v.quote) : NULL);
+	json_object_object_add(j, "backend_error",
+			       r->backend_error[0] ? json_object_new_string(r->backend_error) : NULL);
 	snprintf(path, sizeof(path), "%s/result.json", dir);
 	if (json_object_to_file_ext(path, j, JSON_C_TO_STRING_PRETTY))
 		fprintf(stderr, "devmemlab: cannot write %s\n", path);
@@ -232,6 +260,10 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 	case V_NO_RESULT:
 		break;
 	}
+	if (r->backend_error[0]) {
+		fprintf(stderr, "devmemlab: FAIL %s: %s\n", t->name, r->backend_error);
+		return EXIT_INFRA;
+	}
 	snprintf(errf, sizeof(errf), "%s/qemu.stderr", dir);
 	first_line(errf, line, sizeof(line));
 	if (v->lines == 0 || (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status))) {
@@ -261,13 +293,114 @@ static int run_shell(char *const *argv)
 	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : EXIT_INFRA;
 }
 
+/* libvirt's daemon does not share our working directory */
+static void abs_path(const char *in, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	int n;
+
+	if (in[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		n = snprintf(out, len, "%s", in);
+	else if (!strcmp(in, "."))
+		n = snprintf(out, len, "%s", cwd);
+	else
+		n = snprintf(out, len, "%s/%s", cwd, in);
+	if (n < 0 || (size_t)n >= len)
+		die_usage("path too long: %s", in);
+}
+
+static void remove_probe_dir(const char *dir)
+{
+	static const char *const files[] = { "kvm-probe.log", "kvm-probe.stderr", "kvm-probe.serial" };
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
+{
+	char kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], serial[PATH_MAX + 16];
+	char name[128], why[512] = "", err[1024], tmp[] = "/tmp/devmemlab-probe-XXXXXX";
+	struct lv_opts lo = { .name = name, .serial = serial };
+	char *xml;
+
+	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg") && strcmp(c->accel, "auto"))
+		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
+	abs_path(o->kernel, kernel, sizeof(kernel));
+	abs_path(o->initrd, initrd, sizeof(initrd));
+	abs_path(c->workdir ? c->workdir : ".", work, sizeof(work));
+	o->kernel = kernel;
+	o->initrd = initrd;
+	o->workdir = work;
+	snprintf(name, sizeof(name), "devmemlab-%s", t->name);
+	snprintf(serial, sizeof(serial), "%s/serial.log", work);
+	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+		die_usage("%s", err);
+	free(xml);
+	if (!c->accel || !strcmp(c->accel, "auto")) {
+		/* the same probe boot as `run`, here and with plain QEMU */
+		if (access(kernel, R_OK) || access(initrd, R_OK)) {
+			snprintf(why, sizeof(why), "no kernel/initramfs to probe KVM with");
+		} else if (!mkdtemp(tmp)) {
+			snprintf(why, sizeof(why), "mkdtemp: %s", strerror(errno));
+		} else {
+			if (kvm_works(o, tmp, NULL, why, sizeof(why)))
+				o->accel = "kvm";
+			remove_probe_dir(tmp);
+		}
+	} else {
+		o->accel = c->accel;
+		snprintf(why, sizeof(why), "--accel %s", c->accel);
+	}
+	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+		die_usage("%s", err);
+	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)\n", t->name, o->accel, why);
+	fputs(xml, stdout);
+	free(xml);
+	return 0;
+}
+
+/* The libvirt backend's domain: XML in DIR/domain.xml, console in DIR/serial.log. */
+static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struct qemu_opts *o,
+			 const char *dir, const struct boot_opts *bo, struct boot_result *r)
+{
+	char name[128], serial[PATH_MAX + 32], path[PATH_MAX + 16], err[1024];
+	struct lv_opts lo = { .name = name, .serial = serial };
+	char *xml;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "devmemlab-%s-%d", t->name, (int)getpid());
+	abs_path(dir, path, sizeof(path));
+	snprintf(serial, sizeof(serial), "%s/serial.log", path);
+	snprintf(path, sizeof(path), "%s/domain.xml", dir);
+	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+		die_usage("%s", err);	/* checked before anything was created */
+	f = fopen(path, "w");
+	if (f) {
+		fputs(xml, f);
+		fclose(f);
+	}
+	fprintf(stderr, "devmemlab: libvirt domain %s\n", name);
+	lv_boot(lv, xml, serial, bo, r);
+	if (lv_domain_exists(lv, name))
+		fprintf(stderr, "devmemlab: warning: domain %s is still defined\n", name);
+	free(xml);
+}
+
 int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 {
 	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
-	char append[4096];
+	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], *xml;
 	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
+	struct lv_opts lo = { .name = "check", .serial = "/check" };
 	struct boot_result *r;
 	struct argv a = { 0 };
+	virConnectPtr lv = NULL;
 	FILE *f;
 	int ret;
 
@@ -278,6 +411,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		die_usage("guest kernel %s: %s (run 'make kernel' or pass --kernel)", o->kernel, strerror(errno));
 	if (access(o->initrd, R_OK))
 		die_usage("initramfs %s: %s (run 'make initramfs' or pass --initrd)", o->initrd, strerror(errno));
+	if (c->shell && c->libvirt)
+		die_usage("--shell works with the QEMU backend only (under libvirt: virsh console)");
 	if (c->shell) {
 		snprintf(append, sizeof(append), "%s%slab.shell=1", o->append ? o->append : "",
 			 o->append ? " " : "");
@@ -285,47 +420,70 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	}
 	if (qemu_kernel_cmdline(t, o, path, sizeof(path), err, sizeof(err)))
 		die_usage("%s", err);
+	if (c->libvirt) {
+		abs_path(o->kernel, kernel, sizeof(kernel));
+		abs_path(o->initrd, initrd, sizeof(initrd));
+		o->kernel = kernel;
+		o->initrd = initrd;
+		if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+			die_usage("%s", err);
+		free(xml);
+		/* no daemon, no permission: one line, before anything exists */
+		lv = lv_connect(c->connect, err, sizeof(err));
+		if (!lv) {
+			fprintf(stderr, "devmemlab: %s\n", err);
+			return EXIT_INFRA;
+		}
+	}
 
 	cleanup_install_signals();
-	if (make_run_dir(c, t, dir, sizeof(dir)))
-		return EXIT_INFRA;
-	if (!c->workdir)
-		o->workdir = dir;
+	if (make_run_dir(c, t, dir, sizeof(dir))) {
+		ret = EXIT_INFRA;
+		goto out;
+	}
+	abs_path(c->workdir ? c->workdir : dir, work, sizeof(work));
+	o->workdir = work;
 
 	if (!c->accel || !strcmp(c->accel, "auto"))
-		o->accel = kvm_works(o, dir, why, sizeof(why)) ? "kvm" : "tcg";
+		o->accel = kvm_works(o, dir, lv, why, sizeof(why)) ? "kvm" : "tcg";
 	else
 		o->accel = c->accel;
 	if (!*why)
 		snprintf(why, sizeof(why), "--accel %s", c->accel);
-	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)\n", t->name, o->accel, why);
+	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)%s%s\n", t->name, o->accel, why,
+		lv ? ", libvirt " : "", lv ? c->connect : "");
 	fprintf(stderr, "devmemlab: results in %s\n", dir);
 
-	if (run_interrupted || make_backing_files(t, o))
-		return EXIT_INFRA;
-	if (qemu_build_argv(t, o, &a, err, sizeof(err)))
-		die_usage("%s", err);
-	snprintf(path, sizeof(path), "%s/qemu-cmd.txt", dir);
-	f = fopen(path, "w");
-	if (f) {
-		argv_print(&a, f);
-		fclose(f);
+	ret = EXIT_INFRA;
+	if (run_interrupted || make_backing_files(t, o, !!lv))
+		goto out;
+	if (!lv) {
+		if (qemu_build_argv(t, o, &a, err, sizeof(err)))
+			die_usage("%s", err);
+		snprintf(path, sizeof(path), "%s/qemu-cmd.txt", dir);
+		f = fopen(path, "w");
+		if (f) {
+			argv_print(&a, f);
+			fclose(f);
+		}
 	}
 	if (c->shell) {
 		ret = run_shell(a.v);
-		argv_free(&a);
-		return ret;
+		goto out;
 	}
 
 	r = malloc(sizeof(*r));
 	if (!r)
-		return EXIT_INFRA;
+		goto out;
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	bo.console_log = strdup(path);
 	snprintf(path, sizeof(path), "%s/qemu.stderr", dir);
-	bo.qemu_stderr = strdup(path);
+	bo.qemu_stderr = lv ? NULL : strdup(path);
 	bo.files_dir = dir;
-	boot_watch(a.v, &bo, r);
+	if (lv)
+		boot_libvirt(lv, t, o, dir, &bo, r);
+	else
+		boot_watch(a.v, &bo, r);
 	write_json(dir, t, o, why, c, r);
 	ret = report(t, o, dir, c, r);
 	if (run_interrupted) {
@@ -335,6 +493,9 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	free((char *)bo.console_log);
 	free((char *)bo.qemu_stderr);
 	free(r);
+out:
 	argv_free(&a);
+	if (lv)
+		virConnectClose(lv);
 	return ret;
 }

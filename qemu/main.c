@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	      "       devmemlab describe -t TOPO\n"
 	      "       devmemlab qemu-cmd -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab run -t TOPO [options] [-- guest command]\n"
+	      "       devmemlab libvirt-xml -t TOPO [options] [-- guest command]\n"
 	      "options:\n"
 	      "  -t, --topology NAME|FILE  topology name (topologies/NAME.ini) or file\n"
 	      "  --kernel FILE             guest kernel (default build/kernel/vmlinuz)\n"
@@ -47,8 +48,10 @@ static void usage(FILE *f)
 	      "  --workdir DIR             where NVMe disk images live (run: the results dir)\n"
 	      "  --qemu BINARY             emulator (default qemu-system-x86_64)\n"
 	      "  -v, --verbose             run: echo every console line\n"
+	      "  --libvirt                 run: start the VM through libvirt, not QEMU directly\n"
+	      "  --connect URI             libvirt URI (default qemu:///system)\n"
 	      "exit status of run: 0 pass, 1 workload failed, 2 bad input, 3 kernel problem,\n"
-	      "4 deadline passed, 5 QEMU failed\n", f);
+	      "4 deadline passed, 5 QEMU or libvirt failed\n", f);
 }
 
 void die_usage(const char *fmt, ...)
@@ -231,7 +234,8 @@ static void print_modules(void)
 static void parse_args(int argc, char **argv, struct cli *c)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_ACCEL, OPT_TIMEOUT, OPT_RESULTS, OPT_SCRIPT, OPT_APPEND,
-	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL, OPT_CPUS };
+	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL, OPT_CPUS, OPT_LIBVIRT,
+	       OPT_CONNECT };
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "topologies", required_argument, NULL, OPT_TOPODIR },
@@ -247,6 +251,8 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		{ "qemu", required_argument, NULL, OPT_QEMU },
 		{ "shell", no_argument, NULL, OPT_SHELL },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "libvirt", no_argument, NULL, OPT_LIBVIRT },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -268,6 +274,8 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		case OPT_WORKDIR: c->workdir = optarg; break;
 		case OPT_QEMU: c->qemu = optarg; break;
 		case OPT_SHELL: c->shell = 1; break;
+		case OPT_LIBVIRT: c->libvirt = 1; break;
+		case OPT_CONNECT: c->connect = optarg; break;
 		case 'v': c->verbose = 1; break;
 		case OPT_CPUS:
 			errno = 0;
@@ -295,7 +303,7 @@ static void parse_args(int argc, char **argv, struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct cli c = { .timeout = 300 };
+	struct cli c = { .timeout = 300, .connect = "qemu:///system" };
 	const char *cmd;
 
 	find_lab_root();
@@ -324,7 +332,7 @@ int main(int argc, char **argv)
 		return cmd_qemu_cmd(&c);
 	if (!strcmp(cmd, "describe"))
 		return cmd_describe(&c);
-	if (!strcmp(cmd, "run")) {
+	if (!strcmp(cmd, "run") || !strcmp(cmd, "libvirt-xml")) {
 		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096];
 		struct topology *t = malloc(sizeof(*t));
 		struct qemu_opts o;
@@ -334,9 +342,9 @@ int main(int argc, char **argv)
 			return EXIT_INFRA;
 		load_topology(&c, t);
 		fill_qemu_opts(&c, &o, "tcg", kernel, initrd, shm, append);
-		ret = run_main(&c, t, &o);
+		ret = strcmp(cmd, "run") ? libvirt_xml_main(&c, t, &o) : run_main(&c, t, &o);
 		free(t);
 		return ret;
 	}
-	die_usage("unknown command '%s' (list, check, modules, describe, qemu-cmd, run)", cmd);
+	die_usage("unknown command '%s' (list, check, modules, describe, qemu-cmd, run, libvirt-xml)", cmd);
 }

@@ -73,7 +73,7 @@ void argv_print(const struct argv *a, FILE *f)
 }
 
 /* QEMU size syntax: the largest exact unit. */
-static const char *qsize(unsigned long long v, char *buf)
+const char *qemu_size(unsigned long long v, char *buf)
 {
 	static const char units[] = "KMGT";
 	int u = -1;
@@ -146,7 +146,7 @@ static void emit_ivshmem(const struct topology *t, const struct topo_device *d,
 	qemu_ivshmem_path(d, o, path, sizeof(path));
 	argv_add(a, "-object");
 	argv_addf(a, "memory-backend-file,id=mem-%s,size=%s,mem-path=%s,share=on",
-		  d->id, qsize(d->size, sz), path);
+		  d->id, qemu_size(d->size, sz), path);
 	argv_add(a, "-device");
 	argv_addf(a, "ivshmem-plain,id=%s,memdev=mem-%s%s", d->id, d->id, bus);
 }
@@ -174,21 +174,29 @@ static void emit_cxl_host_bridge(const struct topology *t, const struct topo_dev
 	argv_addf(a, "pxb-cxl,id=%s,bus_nr=%d,bus=pcie.0", d->id, d->bus_nr);
 }
 
-static void emit_cxl_root_port(const struct topology *t, const struct topo_device *d,
-			       const struct qemu_opts *o, struct argv *a)
+void qemu_cxl_rp_numbers(const struct topology *t, const struct topo_device *d,
+			 int *port, int *chassis)
 {
-	int port = 0, chassis = 0;
-
-	(void)o;
+	*port = 0;
+	*chassis = 100;
 	/* port numbers count per host bridge; chassis/slot pairs must be unique */
 	for (const struct topo_device *p = t->dev; p < d; p++)
 		if (p->kind == DEV_CXL_ROOT_PORT) {
-			chassis++;
-			port += p->bus == d->bus;
+			(*chassis)++;
+			*port += p->bus == d->bus;
 		}
+}
+
+static void emit_cxl_root_port(const struct topology *t, const struct topo_device *d,
+			       const struct qemu_opts *o, struct argv *a)
+{
+	int port, chassis;
+
+	(void)o;
+	qemu_cxl_rp_numbers(t, d, &port, &chassis);
 	argv_add(a, "-device");
 	argv_addf(a, "cxl-rp,id=%s,port=%d,bus=%s,chassis=%d,slot=%d",
-		  d->id, port, t->dev[d->bus].id, 100 + chassis, 0);
+		  d->id, port, t->dev[d->bus].id, chassis, 0);
 }
 
 static void emit_cxl_type3(const struct topology *t, const struct topo_device *d,
@@ -198,7 +206,7 @@ static void emit_cxl_type3(const struct topology *t, const struct topo_device *d
 
 	(void)o;
 	argv_add(a, "-object");
-	argv_addf(a, "memory-backend-ram,id=mem-%s,share=on,size=%s", d->id, qsize(d->size, sz));
+	argv_addf(a, "memory-backend-ram,id=mem-%s,share=on,size=%s", d->id, qemu_size(d->size, sz));
 	argv_add(a, "-device");
 	argv_addf(a, "cxl-type3,id=%s,bus=%s,volatile-memdev=mem-%s", d->id, t->dev[d->bus].id, d->id);
 }
@@ -231,15 +239,15 @@ static void emit_tree(const struct topology *t, int i, const struct qemu_opts *o
 		emitters[t->dev[i].kind](t, &t->dev[i], o, a);
 }
 
-static void machine_opt(const struct topology *t, char *buf, size_t len)
+void qemu_cxl_machine_opts(const struct topology *t, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "q35");
-	int w = 0;
+	int n = 0, w = 0;
 	char sz[32];
 
+	buf[0] = '\0';
 	if (!topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
 		return;
-	n += snprintf(buf + n, len - n, ",cxl=on");
+	n += snprintf(buf + n, len - n, "cxl=on");
 	for (int i = 0; i < t->ndev; i++) {
 		const struct topo_device *d = &t->dev[i];
 
@@ -248,7 +256,7 @@ static void machine_opt(const struct topology *t, char *buf, size_t len)
 		for (int k = 0; k < d->ntargets; k++)
 			n += snprintf(buf + n, len - n, ",cxl-fmw.%d.targets.%d=%s",
 				      w, k, t->dev[d->targets[k]].id);
-		n += snprintf(buf + n, len - n, ",cxl-fmw.%d.size=%s", w, qsize(d->size, sz));
+		n += snprintf(buf + n, len - n, ",cxl-fmw.%d.size=%s", w, qemu_size(d->size, sz));
 		w++;
 	}
 }
@@ -309,23 +317,23 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 		    struct argv *a, char *err, size_t errlen)
 {
-	char machine[1024], cmdline[4096], mem[32];
+	char cxlm[1024], cmdline[4096], mem[32];
 	char done[TOPO_MAX_DEVICES] = { 0 };
 	int cxl = topo_has_kind(t, DEV_CXL_HOST_BRIDGE);
 
 	if (qemu_kernel_cmdline(t, o, cmdline, sizeof(cmdline), err, errlen))
 		return -1;
-	machine_opt(t, machine, sizeof(machine));
+	qemu_cxl_machine_opts(t, cxlm, sizeof(cxlm));
 	argv_add(a, o->qemu);
 	argv_add(a, "-M");
-	argv_add(a, machine);
+	argv_addf(a, "q35%s%s", *cxlm ? "," : "", cxlm);
 	argv_add(a, "-accel");
 	argv_add(a, o->accel);
 	argv_add(a, "-cpu");
 	/* CXL region commit needs cache invalidation, which x86 refuses under a hypervisor bit */
 	argv_add(a, cxl ? "max,hypervisor=off" : "max");
 	argv_add(a, "-m");
-	argv_add(a, qsize(t->memory, mem));
+	argv_add(a, qemu_size(t->memory, mem));
 	argv_add(a, "-smp");
 	argv_addf(a, "%d", t->cpus);
 	/* -nodefaults: no CD-ROM for SeaBIOS to stall on, no NIC, no VGA */

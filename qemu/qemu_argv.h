@@ -45,6 +45,14 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
 		       char *buf, size_t len);
 
+/* QEMU size syntax (the largest exact unit: 1G, 256M, 4096) into buf[32]. */
+const char *qemu_size(unsigned long long v, char *buf);
+/* "cxl=on,cxl-fmw.N..." for a topology with CXL host bridges, else "". */
+void qemu_cxl_machine_opts(const struct topology *t, char *buf, size_t len);
+/* A CXL root port's port number on its host bridge and its unique chassis. */
+void qemu_cxl_rp_numbers(const struct topology *t, const struct topo_device *d,
+			 int *port, int *chassis);
+
 /* Space-separated union of the guest modules every kind needs. */
 void qemu_all_modules(char *buf, size_t len);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Boot engine: start QEMU with its serial console on a pipe, record and
- * judge every console line, show progress, enforce the deadline.
+ * Boot engine: the console engine (assemble, record and judge every console
+ * line, capture files, show progress) and the QEMU backend (serial console on
+ * a pipe, deadline). The libvirt backend (libvirt_run.c) feeds the same engine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,7 @@ static const char *stage_name(enum console_stage s)
 	return names[s];
 }
 
-struct watcher {
+struct console {
 	const struct boot_opts *o;
 	struct boot_result *r;
 	FILE *log;
@@ -80,9 +81,11 @@ struct watcher {
 	double t0, last_progress;
 	enum console_stage shown;
 	int tty;
+	char buf[8192];		/* the console line being assembled */
+	size_t fill;
 };
 
-static void progress(struct watcher *w, int force)
+static void progress(struct console *w, int force)
 {
 	double t = now();
 
@@ -100,13 +103,13 @@ static void progress(struct watcher *w, int force)
 	w->shown = w->r->v.stage;
 }
 
-static void clear_progress(struct watcher *w)
+static void clear_progress(struct console *w)
 {
 	if (w->tty && !w->o->quiet)
 		fputs("\r\033[K", stderr);
 }
 
-static void open_capture(struct watcher *w, const char *name)
+static void open_capture(struct console *w, const char *name)
 {
 	char path[1024];
 
@@ -117,7 +120,7 @@ static void open_capture(struct watcher *w, const char *name)
 	w->file = fopen(path, "w");
 }
 
-static void handle_line(struct watcher *w, char *line)
+static void handle_line(struct console *w, char *line)
 {
 	struct boot_result *r = w->r;
 	size_t len = strlen(line);
@@ -203,35 +206,104 @@ static void stop_qemu(pid_t pid)
 	kill(pid, SIGKILL);
 }
 
-void boot_watch(char *const *argv, const struct boot_opts *o, struct boot_result *r)
+struct console *console_open(const struct boot_opts *o, struct boot_result *r)
 {
-	struct watcher w = { .o = o, .r = r, .tty = isatty(2) };
-	char buf[8192];
-	size_t fill = 0;
-	int fd, status = 0;
-	pid_t pid;
+	struct console *w = calloc(1, sizeof(*w));
 
+	if (!w) {
+		perror("devmemlab");
+		exit(EXIT_INFRA);
+	}
+	w->o = o;
+	w->r = r;
+	w->tty = isatty(2);
 	memset(r, 0, sizeof(*r));
 	verdict_init(&r->v);
 	r->init_at = -1;
 	r->qemu_status = -1;
 	if (o->console_log)
-		w.log = fopen(o->console_log, "w");
-	w.t0 = w.last_progress = now();
+		w->log = fopen(o->console_log, "w");
+	w->t0 = w->last_progress = now();
+	progress(w, 1);
+	return w;
+}
+
+double console_elapsed(const struct console *w)
+{
+	return now() - w->t0;
+}
+
+void console_tick(struct console *w)
+{
+	progress(w, 1);
+}
+
+void console_feed(struct console *w, const char *data, size_t n)
+{
+	while (n) {
+		size_t room = sizeof(w->buf) - 1 - w->fill;
+		size_t take = n < room ? n : room;
+		char *nl;
+
+		memcpy(w->buf + w->fill, data, take);
+		w->fill += take;
+		w->buf[w->fill] = '\0';
+		data += take;
+		n -= take;
+		while ((nl = memchr(w->buf, '\n', w->fill))) {
+			*nl = '\0';
+			handle_line(w, w->buf);
+			w->fill -= nl + 1 - w->buf;
+			memmove(w->buf, nl + 1, w->fill);
+			w->buf[w->fill] = '\0';
+		}
+		if (w->fill == sizeof(w->buf) - 1) {	/* an overlong line: judge it in pieces */
+			handle_line(w, w->buf);
+			w->fill = 0;
+		}
+	}
+}
+
+void console_close(struct console *w, int timed_out)
+{
+	struct boot_result *r = w->r;
+
+	if (w->fill) {
+		w->buf[w->fill] = '\0';
+		handle_line(w, w->buf);
+	}
+	r->wall = now() - w->t0;
+	clear_progress(w);
+	if (w->file)
+		fclose(w->file);
+	if (w->log)
+		fclose(w->log);
+	r->timed_out = timed_out;
+	verdict_finish(&r->v, timed_out);
+	free(w);
+}
+
+void boot_watch(char *const *argv, const struct boot_opts *o, struct boot_result *r)
+{
+	struct console *w = console_open(o, r);
+	int fd, status = 0, timed_out = 0;
+	char buf[8192];
+	pid_t pid;
+
 	pid = spawn(argv, o, &fd);
 	if (pid < 0) {
 		fprintf(stderr, "devmemlab: cannot start QEMU: %s\n", strerror(errno));
-		goto out;
+		console_close(w, 0);
+		return;
 	}
-	progress(&w, 1);
 	for (;;) {
-		double left = o->timeout - (now() - w.t0);
+		double left = o->timeout - console_elapsed(w);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 		int rc;
 
 		if (run_interrupted || left <= 0) {
-			r->timed_out = !run_interrupted;
+			timed_out = !run_interrupted;
 			stop_qemu(pid);
 			break;
 		}
@@ -239,41 +311,18 @@ void boot_watch(char *const *argv, const struct boot_opts *o, struct boot_result
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc == 0) {
-			progress(&w, 1);
+			console_tick(w);
 			continue;
 		}
-		n = read(fd, buf + fill, sizeof(buf) - 1 - fill);
+		n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;	/* QEMU closed the console: it is exiting */
-		fill += n;
-		buf[fill] = '\0';
-		for (char *nl; (nl = memchr(buf, '\n', fill)); ) {
-			*nl = '\0';
-			handle_line(&w, buf);
-			fill -= nl + 1 - buf;
-			memmove(buf, nl + 1, fill);
-			buf[fill] = '\0';
-		}
-		if (fill == sizeof(buf) - 1) {	/* an overlong line: judge it in pieces */
-			handle_line(&w, buf);
-			fill = 0;
-		}
-	}
-	if (fill) {
-		buf[fill] = '\0';
-		handle_line(&w, buf);
+		console_feed(w, buf, n);
 	}
 	close(fd);
 	if (waitpid(pid, &status, 0) == pid)
 		r->qemu_status = status;
 	else
 		r->qemu_status = 0;
-out:
-	r->wall = now() - w.t0;
-	clear_progress(&w);
-	if (w.file)
-		fclose(w.file);
-	if (w.log)
-		fclose(w.log);
-	verdict_finish(&r->v, r->timed_out);
+	console_close(w, timed_out);
 }

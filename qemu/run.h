@@ -30,11 +30,23 @@ struct boot_result {
 	int qemu_status;	/* wait status; -1 if it could not start */
 	double wall;		/* seconds from exec to QEMU exit */
 	double init_at;		/* seconds from exec to /init's first line, <0 = never */
+	char backend_error[512];	/* libvirt: why the domain could not run */
 	char tail[16][256];	/* last console lines, for a hang report */
 	int ntail;
 };
 
-/* Boot argv, watch the console until QEMU exits or the deadline passes. */
+/*
+ * The console engine shared by both backends: feed it console bytes as they
+ * arrive; console_close() judges the run (verdict_finish) and fills in wall.
+ */
+struct console;
+struct console *console_open(const struct boot_opts *o, struct boot_result *r);
+void console_feed(struct console *c, const char *data, size_t n);
+void console_tick(struct console *c);	/* progress line while nothing arrives */
+double console_elapsed(const struct console *c);
+void console_close(struct console *c, int timed_out);
+
+/* QEMU backend: boot argv, watch the console until QEMU exits or the deadline passes. */
 void boot_watch(char *const *argv, const struct boot_opts *o, struct boot_result *r);
 
 /* Files to remove on every exit path, including SIGINT/SIGTERM. */

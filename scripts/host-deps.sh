@@ -23,10 +23,15 @@ if ! grep -q '^ID=debian' /etc/os-release || ! grep -q 'VERSION_CODENAME=bookwor
 	log "warning: this is not Debian 12 (bookworm); continuing, but only bookworm is tested"
 fi
 
-# Host packages: name:suite (suite empty = the default release)
+# Host packages: name:suite (suite empty = the default release).
+# libvirt is bookworm's 9.0: measured working with QEMU 10.0 (18 packages,
+# systemd only to its bookworm point release); backports' 11.3 would pull
+# systemd 254 from backports as well. The package starts its daemon only
+# where systemd runs; elsewhere scripts/libvirt-daemon.sh starts one.
 PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
-	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:"
+	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:
+	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev:"
 
 missing=
 for p in $PKGS; do

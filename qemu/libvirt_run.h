@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DEVMEMLAB_LIBVIRT_RUN_H
+#define DEVMEMLAB_LIBVIRT_RUN_H
+
+#include <libvirt/libvirt.h>
+
+#include "run.h"
+
+/* Connect to uri; NULL and one line "libvirt URI: message" in err on failure. */
+virConnectPtr lv_connect(const char *uri, char *err, size_t errlen);
+
+/*
+ * Start xml as a transient domain and judge its serial console (the file
+ * serial) like boot_watch does; destroys the domain on the deadline or a
+ * signal. A libvirt failure leaves its message in r->backend_error.
+ */
+void lv_boot(virConnectPtr c, const char *xml, const char *serial,
+	     const struct boot_opts *o, struct boot_result *r);
+
+int lv_domain_exists(virConnectPtr c, const char *name);
+
+#endif

@@ -11,6 +11,8 @@
 #   KERNEL=bzImage MODULES=dir   your own kernel: MODULES holds lib/modules/<kver>
 #                     (our module then needs KERNEL_SRC, unless <kver> is Debian's)
 #   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
+#   BACKEND=libvirt   demo/bench/p2p through libvirt (LIBVIRT_URI, default
+#                     qemu:///system; a local daemon is started if none runs)
 # See docs/guest-kernel.md.
 
 include guest-kernel/versions.env
@@ -50,6 +52,13 @@ TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p)
 UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
+BACKEND   ?= qemu
+LIBVIRT_URI ?= qemu:///system
+ifeq ($(BACKEND),libvirt)
+RUN       := LIBVIRT_URI=$(LIBVIRT_URI) scripts/libvirt-daemon.sh run $(RUN) --libvirt --connect $(LIBVIRT_URI)
+else ifneq ($(BACKEND),qemu)
+$(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
+endif
 
 .PHONY: all demo bench p2p check deps kernel buildroot launcher module guest-tools initramfs \
 	unit clean distclean FORCE

@@ -85,13 +85,14 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPt
 		ok = 0;
 	} else {
 		if (lv)
-			lv_boot(lv, xml, serial, &bo, r);
+			lv_boot(lv, name, xml, serial, &bo, r);
 		else
 			boot_watch(a.v, &bo, r);
 		ok = r->v.kind == V_PASS;
-		first_line(errf, line, sizeof(line));
-		if (r->backend_error[0])
+		if (lv)		/* libvirt's log starts with QEMU's command line */
 			snprintf(line, sizeof(line), "%.255s", r->backend_error);
+		else
+			first_line(errf, line, sizeof(line));
 		if (ok)
 			snprintf(why, len, "KVM probe boot passed in %.1f s", r->wall);
 		else
@@ -386,7 +387,7 @@ static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struc
 		fclose(f);
 	}
 	fprintf(stderr, "devmemlab: libvirt domain %s\n", name);
-	lv_boot(lv, xml, serial, bo, r);
+	lv_boot(lv, name, xml, serial, bo, r);
 	if (lv_domain_exists(lv, name))
 		fprintf(stderr, "devmemlab: warning: domain %s is still defined\n", name);
 	free(xml);
@@ -477,8 +478,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		goto out;
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	bo.console_log = strdup(path);
-	snprintf(path, sizeof(path), "%s/qemu.stderr", dir);
-	bo.qemu_stderr = lv ? NULL : strdup(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, lv ? "qemu.log" : "qemu.stderr");
+	bo.qemu_stderr = strdup(path);
 	bo.files_dir = dir;
 	if (lv)
 		boot_libvirt(lv, t, o, dir, &bo, r);
@@ -486,14 +487,14 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		boot_watch(a.v, &bo, r);
 	write_json(dir, t, o, why, c, r);
 	ret = report(t, o, dir, c, r);
-	if (run_interrupted) {
-		fprintf(stderr, "devmemlab: interrupted by signal %d\n", run_interrupted);
-		ret = 128 + run_interrupted;
-	}
 	free((char *)bo.console_log);
 	free((char *)bo.qemu_stderr);
 	free(r);
 out:
+	if (run_interrupted) {	/* also during the KVM probe: the guest was stopped */
+		fprintf(stderr, "devmemlab: interrupted by signal %d\n", run_interrupted);
+		ret = 128 + run_interrupted;
+	}
 	argv_free(&a);
 	if (lv)
 		virConnectClose(lv);

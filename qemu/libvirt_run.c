@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,7 +74,36 @@ static void drain(int *fd, const char *serial, struct console *w)
 		console_feed(w, buf, n);
 }
 
-void lv_boot(virConnectPtr c, const char *xml, const char *serial,
+/*
+ * A local system daemon keeps each domain's QEMU log in /var/log/libvirt/qemu;
+ * it belongs in the run's results directory, not on the host.
+ */
+static void take_log(virConnectPtr c, const char *name, const char *dest)
+{
+	char src[PATH_MAX], buf[8192];
+	char *uri = virConnectGetURI(c);
+	int local = uri && !strcmp(uri, "qemu:///system");
+	int in, out;
+	ssize_t n;
+
+	free(uri);
+	if (!local || !dest)
+		return;
+	snprintf(src, sizeof(src), "/var/log/libvirt/qemu/%s.log", name);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return;
+	out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			break;
+	if (out >= 0)
+		close(out);
+	close(in);
+	unlink(src);
+}
+
+void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *serial,
 	     const struct boot_opts *o, struct boot_result *r)
 {
 	struct console *w = console_open(o, r);
@@ -82,6 +113,7 @@ void lv_boot(virConnectPtr c, const char *xml, const char *serial,
 	if (!d) {
 		lv_msg(r->backend_error, sizeof(r->backend_error), "libvirt could not start the domain");
 		console_close(w, 0);
+		take_log(c, name, o->qemu_stderr);
 		return;
 	}
 	r->qemu_status = 0;
@@ -123,6 +155,7 @@ void lv_boot(virConnectPtr c, const char *xml, const char *serial,
 	if (fd >= 0)
 		close(fd);
 	virDomainFree(d);
+	take_log(c, name, o->qemu_stderr);
 	console_close(w, timed_out);
 }
 

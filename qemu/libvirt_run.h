@@ -10,11 +10,12 @@
 virConnectPtr lv_connect(const char *uri, char *err, size_t errlen);
 
 /*
- * Start xml as a transient domain and judge its serial console (the file
+ * Start xml (the domain name) as a transient domain and judge its serial console (the file
  * serial) like boot_watch does; destroys the domain on the deadline or a
- * signal. A libvirt failure leaves its message in r->backend_error.
+ * signal. A libvirt failure leaves its message in r->backend_error. The
+ * domain's QEMU log (local system daemon) is moved to o->qemu_stderr.
  */
-void lv_boot(virConnectPtr c, const char *xml, const char *serial,
+void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *serial,
 	     const struct boot_opts *o, struct boot_result *r);
 
 int lv_domain_exists(virConnectPtr c, const char *name);

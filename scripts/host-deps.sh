@@ -31,7 +31,7 @@ fi
 PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
 	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:
-	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev:"
+	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:"
 
 missing=
 for p in $PKGS; do

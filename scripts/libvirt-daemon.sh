@@ -6,6 +6,8 @@
 #   libvirt-daemon.sh start        start virtlogd + libvirtd unless a daemon answers
 #   libvirt-daemon.sh stop         stop what start started, nothing else
 #   libvirt-daemon.sh run CMD...   start, run CMD, stop; exits with CMD's status
+# LIBVIRT_URI (default qemu:///system) is the daemon to check; only the
+# local system daemon is ever started.
 #
 # A daemon that already runs is used as it is: its configuration is the
 # user's and is never touched. The daemon this script starts reads a
@@ -18,7 +20,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 state=$(pwd)/build/libvirt
-uri=qemu:///system
+uri=${LIBVIRT_URI:-qemu:///system}
 
 log() { printf 'devmemlab: libvirt: %s\n' "$*" >&2; }
 
@@ -30,6 +32,10 @@ start() {
 	if answers; then
 		log "using the running libvirt daemon at $uri"
 		return 0
+	fi
+	if [ "$uri" != qemu:///system ]; then
+		log "no libvirt daemon answers at $uri (only qemu:///system is started here)"
+		exit 1
 	fi
 	for b in libvirtd virtlogd virsh unshare; do
 		command -v "$b" >/dev/null || { log "$b not found (make deps installs libvirt)"; exit 1; }

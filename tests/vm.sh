@@ -10,9 +10,16 @@
 # Then: guest writes into the ivshmem BAR appear in the
 # host's backing file; a real kernel panic and a failing workload fail a
 # run with the right exit status.
+# Then the same suites through libvirt (run --libvirt; a daemon is started
+# for the lab where none runs, and stopped at the end): every topology, the
+# device-private suite and the panic must give the same results and the
+# same verdict as under plain QEMU; virsh dumpxml of a running domain shows
+# the topology's devices; libvirt errors, the deadline and SIGTERM leave no
+# domain and no /dev/shm file behind.
 # Environment: ACCEL (auto), KERNEL, INITRD, VM_TIMEOUT (seconds per boot).
 cd "$(dirname "$0")/.." || exit 1
 . guest-tools/lab/ktap.sh
+. tests/libvirt-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 RUN="qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}
 	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}"
@@ -24,6 +31,9 @@ boot() {
 	# shellcheck disable=SC2086
 	$RUN "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
+	key=$(echo "$name" | tr ' /' '__')
+	cp "$tmp/out" "$tmp/$key.out"
+	echo "$rc" > "$tmp/$key.rc"
 	ktap_import "$tmp/out" "$name: "
 	if [ "$rc" = "$want" ]; then
 		ktap_ok "$name: launcher exit $want ($(grep -o 'accel [a-z]*' "$tmp/err" | head -n 1))"
@@ -74,6 +84,88 @@ ktap_is "bar-to-host: page 12345's stamp in the host file" \
 boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"
 boot workload-fails 1 -t pci-bar -- false
+
+# --- the same suites through libvirt, compared with QEMU's ---
+LV=scripts/libvirt-daemon.sh
+lv_results() {	# KEY: exit status, then every result with measured numbers blanked
+	cat "$tmp/$1.rc"
+	grep -E '^(not )?ok ' "$tmp/$1.out" | sed -E 's/^(not ok|ok) [0-9]+ /\1 /; s/[0-9]+(\.[0-9]+)?/N/g' | sort
+}
+lv_compare() {	# NAME QEMU-KEY LIBVIRT-KEY
+	lv_results "$2" > "$tmp/q.res"
+	lv_results "$3" > "$tmp/l.res"
+	if [ -s "$tmp/q.res" ] && d=$(diff "$tmp/q.res" "$tmp/l.res"); then
+		ktap_ok "$1: same exit status ($(head -n 1 "$tmp/q.res")) and results ($(($(wc -l < "$tmp/q.res") - 1))) as under QEMU"
+	else
+		ktap_fail "$1: same results and exit status as under QEMU" "$(echo "$d" | head -n 20)"
+	fi
+}
+shm_files() { ls /dev/shm | grep '^devmemlab-' | sort; }
+lv_domains() { virsh -q -c qemu:///system list --all --name 2>/dev/null | grep '^devmemlab-'; }
+
+if $LV start 2>"$tmp/lvd"; then
+	trap '$LV stop 2>/dev/null; rm -rf "$tmp"' EXIT
+	ktap_ok "libvirt: a daemon answers at qemu:///system ($(tail -n 1 "$tmp/lvd" | sed 's/^devmemlab: libvirt: //'))"
+	shm_before=$(shm_files)
+	lv_logs_before=$(ls /var/log/libvirt/qemu 2>/dev/null | grep '^devmemlab-')
+	# virsh dumpxml of the running pci-switch domain, taken while its suite runs
+	(
+		i=0
+		while [ $i -lt 600 ]; do
+			d=$(lv_domains | grep '^devmemlab-pci-switch-' | head -n 1)
+			if [ -n "$d" ]; then
+				virsh -c qemu:///system dumpxml "$d" > "$tmp/live.xml"
+				exit
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+	) &
+	dumper=$!
+	for f in topologies/*.ini; do
+		t=$(basename "$f" .ini)
+		# shellcheck disable=SC2046
+		boot "libvirt $t" 0 --libvirt -t "$t" -- sh /lab/tests/devices.sh "$t" $(expectations "$t")
+		lv_compare "libvirt $t" "$t" "libvirt_$t"
+	done
+	wait $dumper
+	ktap_is "libvirt: virsh dumpxml of the running pci-switch domain shows the topology's devices" \
+		"$(lv_xml_ids "$tmp/live.xml")" "$(lv_topo_ids pci-switch)"
+	boot "libvirt device-private" 0 --libvirt -t pci-bar --timeout 600 -- sh /lab/tests/device-private.sh
+	lv_compare "libvirt device-private" device-private libvirt_device-private
+	boot "libvirt kernel-panic" 3 --libvirt -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
+	lv_compare "libvirt kernel-panic" kernel-panic libvirt_kernel-panic
+
+	# libvirt's errors: one line with libvirt's message, nothing left behind
+	$RUN --libvirt -t pci-bar --qemu /nonexistent/qemu-system-x86_64 >/dev/null 2>"$tmp/err"; rc=$?
+	ktap_is "libvirt: a domain libvirt refuses fails with its message (exit 5)" \
+		"$rc|$(grep FAIL "$tmp/err")" \
+		"5|devmemlab: FAIL pci-bar: libvirt could not start the domain: Cannot check QEMU binary /nonexistent/qemu-system-x86_64: No such file or directory"
+	mkdir -m 777 "$tmp/nobody"
+	setpriv --reuid=65534 --regid=65534 --clear-groups $RUN --libvirt -t pci-bar \
+		--results "$tmp/nobody" >/dev/null 2>"$tmp/err"; rc=$?
+	ktap_is "libvirt: a user libvirt refuses gets one line with libvirt's message (exit 5), nothing created" \
+		"$rc|$(wc -l < "$tmp/err")|$(cut -c1-35 "$tmp/err")|$(ls "$tmp/nobody")" \
+		"5|1|devmemlab: libvirt qemu:///system: |"
+	echo "# $(cat "$tmp/err")"
+	$RUN --libvirt -t pci-bar --timeout 3 -- sleep 100 >/dev/null 2>"$tmp/err"; rc=$?
+	ktap_is "libvirt: the deadline destroys the domain (exit 4)" "$rc|$(lv_domains)" "4|"
+	$RUN --libvirt -t pci-switch -- sleep 100 >/dev/null 2>"$tmp/err" &
+	run=$!
+	i=0; while ! lv_domains | grep -q '^devmemlab-pci-switch-' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -TERM $run; wait $run; rc=$?
+	ktap_is "libvirt: SIGTERM destroys the domain (exit 143)" "$rc|$(lv_domains)" "143|"
+	# shellcheck disable=SC2086
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect $RUN --libvirt -t nvme-cmb -- true >/dev/null 2>"$tmp/err"; rc=$?
+	ktap_is "libvirt: a whole run under valgrind: no errors, no leaks" "$rc" 0
+	[ "$rc" = 0 ] || sed 's/^/# /' "$tmp/err" | tail -n 20
+	ktap_is "libvirt: no /dev/shm file left behind by any libvirt run" "$(shm_files)" "$shm_before"
+	ktap_is "libvirt: every domain's QEMU log moved into its results directory" \
+		"$(ls /var/log/libvirt/qemu 2>/dev/null | grep '^devmemlab-')" "$lv_logs_before"
+else
+	ktap_fail "libvirt: a daemon answers at qemu:///system" "$(cat "$tmp/lvd")"
+fi
 
 echo "1..$KTAP_N"
 ktap_done

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Theory of operation: the launcher's main paths (qemu-cmd, check of a bad
-# file, a full run against a replayed console, a deadline) run under
-# valgrind memcheck; any error or definite/indirect leak fails.
+# Theory of operation: the launcher's main paths (qemu-cmd, libvirt-xml,
+# check of a bad file, a full run against a replayed console, a deadline, a
+# libvirt run with no daemon) run under valgrind memcheck; any error or
+# definite/indirect leak fails. (tests/vm.sh runs a real libvirt boot so.)
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"; rm -f /dev/shm/devmemlab-vg-$$-*' EXIT
@@ -16,8 +17,12 @@ vg() {	# vg NAME WANT_RC ARGS...
 	$VG qemu/devmemlab "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	if [ $rc = "$want" ]; then ktap_ok "$name"; else ktap_fail "$name" "exit $rc, want $want" "$(tail -n 15 "$tmp/err")"; fi
 }
-ktap_plan 5
+ktap_plan 8
 vg "valgrind: qemu-cmd pci-switch" 0 qemu-cmd -t pci-switch
+vg "valgrind: libvirt-xml pci-switch" 0 libvirt-xml -t pci-switch --accel tcg
+vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
+# shellcheck disable=SC2086
+vg "valgrind: run --libvirt with no daemon" 5 $RUN --qemu "$PWD/tests/unit/fake-qemu" --libvirt --connect "qemu:///system?socket=$tmp/none"
 vg "valgrind: list" 0 list
 vg "valgrind: check a malformed topology" 2 check tests/unit/topologies/bad/window-small.ini
 # shellcheck disable=SC2086

@@ -223,7 +223,7 @@ static const emit_fn emitters[DEV_KIND_COUNT] = {
 	[DEV_CXL_HOST_BRIDGE] = emit_cxl_host_bridge,
 	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
 	[DEV_CXL_TYPE3] = emit_cxl_type3,
-	/* DEV_CXL_WINDOW is a machine property, see machine_opt() */
+	/* DEV_CXL_WINDOW is a machine property, see qemu_cxl_machine_opts() */
 };
 
 /* Parents before children: QEMU needs a bus to exist before its devices. */

@@ -265,6 +265,11 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 		fprintf(stderr, "devmemlab: FAIL %s: %s\n", t->name, r->backend_error);
 		return EXIT_INFRA;
 	}
+	if (WIFSIGNALED(r->qemu_status) && !run_interrupted) {	/* a crash, not our kill */
+		fprintf(stderr, "devmemlab: FAIL %s: QEMU died of signal %d (%s)\n", t->name,
+			WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)));
+		return EXIT_INFRA;
+	}
 	snprintf(errf, sizeof(errf), "%s/qemu.stderr", dir);
 	first_line(errf, line, sizeof(line));
 	if (v->lines == 0 || (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status))) {

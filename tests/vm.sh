@@ -155,6 +155,26 @@ if $LV start 2>"$tmp/lvd"; then
 	i=0; while ! lv_domains | grep -q '^devmemlab-pci-switch-' && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	kill -TERM $run; wait $run; rc=$?
 	ktap_is "libvirt: SIGTERM destroys the domain (exit 143)" "$rc|$(lv_domains)" "143|"
+	# QEMU dies mid-workload: both backends fail the run as an infrastructure failure
+	for b in qemu libvirt; do
+		flag=; [ $b = libvirt ] && flag=--libvirt
+		# shellcheck disable=SC2086
+		$RUN $flag -t pci-bar --results "$tmp/crash-$b" -- sleep 100 >/dev/null 2>"$tmp/err" &
+		run=$!
+		i=0
+		until grep -qs 'DEVMEMLAB: run begin' "$tmp/crash-$b"/pci-bar-*/console.log || [ $i -ge 600 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		if [ $b = qemu ]; then pkill -SEGV -P $run; else pkill -SEGV -f "guest=devmemlab-pci-bar-$run,"; fi
+		wait $run; rc=$?
+		echo "$rc|$(grep '^devmemlab: FAIL' "$tmp/err")" > "$tmp/crash-$b.res"
+	done
+	ktap_is "QEMU crash mid-workload: exit 5 and a FAIL line under QEMU" "$(cat "$tmp/crash-qemu.res")" \
+		"5|devmemlab: FAIL pci-bar: QEMU died of signal 11 (Segmentation fault)"
+	ktap_is "QEMU crash mid-workload: exit 5 and a FAIL line under libvirt" "$(cat "$tmp/crash-libvirt.res")" \
+		"5|devmemlab: FAIL pci-bar: libvirt: the domain crashed"
+	ktap_is "libvirt: the crashed domain is gone" "$(lv_domains)" ""
+
 	# shellcheck disable=SC2086
 	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect $RUN --libvirt -t nvme-cmb -- true >/dev/null 2>"$tmp/err"; rc=$?

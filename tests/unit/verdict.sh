@@ -27,7 +27,7 @@ launch() {	# launch CONSOLE [extra args]: sets rc, out (stdout), err (stderr)
 verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 27
+ktap_plan 28
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -59,6 +59,10 @@ ktap_is "hang: exit 4, verdict hang" "$rc|$(verdict)" "4|hang"
 ktap_has "hang: the console tail is shown" "$err" "  | still working"
 ktap_is "hang: guest killed within the deadline plus 5 s" "$([ $took -le 7 ] && echo yes || echo "no ($took s)")" yes
 ktap_check "hang: backing file removed" no_shm
+
+FAKE_SEGV=1 launch $C/no-result.log
+ktap_is "QEMU dies of a signal mid-run: exit 5, says so" "$rc|$(echo "$err" | grep '^devmemlab: FAIL')" \
+	"5|devmemlab: FAIL pci-bar: QEMU died of signal 11 (Segmentation fault)"
 
 launch $C/clean.log --qemu /nonexistent/qemu
 ktap_is "QEMU cannot start: exit 5 and one FAIL line" "$rc|$(echo "$err" | grep -c '^devmemlab: FAIL')" "5|1"

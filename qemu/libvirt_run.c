@@ -2,8 +2,10 @@
 /*
  * The libvirt backend: start a transient domain through the libvirt C API,
  * follow its serial console file into the shared console engine (run.c),
- * and destroy the domain on the deadline or a signal. Every libvirt error
- * becomes one line with libvirt's own message.
+ * and destroy the domain on the deadline or a signal. How the domain ended
+ * comes from libvirt's lifecycle event (a transient domain is gone before
+ * polling could see its shut-off reason). Every libvirt error becomes one
+ * line with libvirt's own message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +19,13 @@
 
 #include "libvirt_run.h"
 
-#define POLL_US 50000
+#define POLL_MS 50
+
+struct lv_watch {
+	const char *name;
+	int stopped;		/* the lifecycle event said so */
+	int detail;		/* VIR_DOMAIN_EVENT_STOPPED_* */
+};
 
 /* libvirt prints every error on stderr by default; we report them ourselves. */
 static void quiet(void *opaque, virErrorPtr e)
@@ -40,6 +48,11 @@ virConnectPtr lv_connect(const char *uri, char *err, size_t errlen)
 	virConnectPtr c;
 
 	virSetErrorFunc(NULL, quiet);
+	/* events need an event loop; lv_boot runs it */
+	if (virEventRegisterDefaultImpl() < 0) {
+		lv_msg(err, errlen, "libvirt event loop");
+		return NULL;
+	}
 	c = virConnectOpen(uri);
 	if (!c) {
 		char what[300];
@@ -50,15 +63,22 @@ virConnectPtr lv_connect(const char *uri, char *err, size_t errlen)
 	return c;
 }
 
-static const char *shutoff_reason(int reason)
+static int on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
 {
-	switch (reason) {
-	case VIR_DOMAIN_SHUTOFF_SHUTDOWN: return "shut down";
-	case VIR_DOMAIN_SHUTOFF_DESTROYED: return "destroyed";
-	case VIR_DOMAIN_SHUTOFF_CRASHED: return "crashed";
-	case VIR_DOMAIN_SHUTOFF_FAILED: return "failed to start";
-	default: return "shut off";
+	struct lv_watch *lw = opaque;
+
+	(void)c;
+	if (event == VIR_DOMAIN_EVENT_STOPPED && !strcmp(virDomainGetName(d), lw->name)) {
+		lw->stopped = 1;
+		lw->detail = detail;
 	}
+	return 0;
+}
+
+static void on_tick(int timer, void *opaque)
+{
+	(void)timer;
+	(void)opaque;
 }
 
 static void drain(int *fd, const char *serial, struct console *w)
@@ -107,17 +127,22 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 	     const struct boot_opts *o, struct boot_result *r)
 {
 	struct console *w = console_open(o, r);
-	virDomainPtr d = virDomainCreateXML(c, xml, VIR_DOMAIN_NONE);
-	int fd = -1, timed_out = 0;
+	struct lv_watch lw = { .name = name };
+	int fd = -1, timed_out = 0, cb, timer;
+	virDomainPtr d;
+	double next_check = 0;
 
+	/* registered before the start: a short-lived domain's stop is not missed */
+	cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), &lw, NULL);
+	timer = virEventAddTimeout(POLL_MS, on_tick, NULL, NULL);	/* wakes the loop */
+	d = virDomainCreateXML(c, xml, VIR_DOMAIN_NONE);
 	if (!d) {
 		lv_msg(r->backend_error, sizeof(r->backend_error), "libvirt could not start the domain");
-		console_close(w, 0);
-		take_log(c, name, o->qemu_stderr);
-		return;
+		goto out;
 	}
 	r->qemu_status = 0;
-	for (;;) {
+	while (!lw.stopped) {
 		int state, reason;
 
 		drain(&fd, serial, w);
@@ -129,32 +154,42 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 				       "libvirt could not destroy the domain");
 			break;
 		}
-		if (virDomainGetState(d, &state, &reason, 0) < 0) {
-			/* a transient domain is gone once it shut off */
-			if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
-				lv_msg(r->backend_error, sizeof(r->backend_error),
-				       "libvirt lost the domain");
-			break;
-		}
-		if (state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED) {
-			if (reason == VIR_DOMAIN_SHUTOFF_CRASHED || state == VIR_DOMAIN_CRASHED ||
-			    reason == VIR_DOMAIN_SHUTOFF_FAILED) {
-				snprintf(r->backend_error, sizeof(r->backend_error),
-					 "libvirt: the domain %s", state == VIR_DOMAIN_CRASHED ?
-					 "crashed" : shutoff_reason(reason));
-				r->qemu_status = 1 << 8;
+		/*
+		 * The fallback if no event comes: the transient domain is gone.
+		 * Once a second: each call wakes the event loop once more.
+		 */
+		if (console_elapsed(w) >= next_check) {
+			next_check = console_elapsed(w) + 1;
+			if (virDomainGetState(d, &state, &reason, 0) < 0) {
+				if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+					lv_msg(r->backend_error, sizeof(r->backend_error),
+					       "libvirt lost the domain");
+				break;
 			}
-			break;
 		}
 		console_tick(w);
-		usleep(POLL_US);
+		if (timer < 0 || virEventRunDefaultImpl() < 0)
+			usleep(POLL_MS * 1000);
 	}
-	/* the last lines may still be on their way to the file */
-	usleep(POLL_US);
+	/* the event may still be queued, and the last lines on their way to the file */
+	for (int i = 0; i < 4 && !lw.stopped && timer >= 0 && !timed_out && !run_interrupted; i++)
+		virEventRunDefaultImpl();
+	if (lw.stopped && (lw.detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
+			   lw.detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)) {
+		/* FAILED is what libvirt says when QEMU dies on its own */
+		snprintf(r->backend_error, sizeof(r->backend_error), "libvirt: the domain crashed");
+		r->qemu_status = 1 << 8;
+	}
+	usleep(POLL_MS * 1000);
 	drain(&fd, serial, w);
 	if (fd >= 0)
 		close(fd);
 	virDomainFree(d);
+out:
+	if (cb >= 0)
+		virConnectDomainEventDeregisterAny(c, cb);
+	if (timer >= 0)
+		virEventRemoveTimeout(timer);
 	take_log(c, name, o->qemu_stderr);
 	console_close(w, timed_out);
 }

@@ -189,6 +189,15 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 			snprintf(path, sizeof(path), "%s/%s.img", o->workdir, d->id);
 			if (make_file(path, d->size, 1))
 				return -1;
+			/*
+			 * libvirt relabels the files its own XML names, not those in
+			 * <qemu:commandline>: a daemon that runs QEMU as another user
+			 * (Debian's libvirt-qemu) must be able to open this scratch disk.
+			 */
+			if (libvirt && chmod(path, 0666)) {
+				fprintf(stderr, "devmemlab: chmod %s: %s\n", path, strerror(errno));
+				return -1;
+			}
 		}
 	}
 	return 0;

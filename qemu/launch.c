@@ -163,7 +163,9 @@ static int make_file(const char *path, unsigned long long size, int lab_owned)
 	return 0;
 }
 
-static int make_backing_files(const struct topology *t, const struct qemu_opts *o, int libvirt)
+/* libvirt: 0 = the QEMU backend, else the domain's options */
+static int make_backing_files(const struct topology *t, const struct qemu_opts *o,
+			      const struct lv_opts *libvirt)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -172,6 +174,8 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 		const struct topo_device *d = &t->dev[i];
 
 		if (d->kind == DEV_IVSHMEM && libvirt && libvirt_shmem_name(d, o, path, sizeof(path))) {
+			if (libvirt->remote)
+				continue;	/* a memfd there */
 			/* libvirt creates /dev/shm/NAME for <shmem>, and leaves it behind */
 			if (!stat(path, &st)) {
 				fprintf(stderr, "devmemlab: %s exists already (another run's?)\n", path);
@@ -248,6 +252,8 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 	const struct verdict *v = &r->v;
 	char errf[PATH_MAX + 16], line[256];
 
+	if (r->backend_error[0] && v->kind != V_NO_RESULT)	/* e.g. a failed destroy */
+		fprintf(stderr, "devmemlab: %s\n", r->backend_error);
 	switch (v->kind) {
 	case V_PASS:
 		fprintf(stderr, "devmemlab: PASS %s: workload exit 0; /init at %.1f s, %.1f s in all (%s)\n",
@@ -279,6 +285,7 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 			WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)));
 		return EXIT_INFRA;
 	}
+	/* libvirt's qemu.log opens with QEMU's command line: no reason there */
 	snprintf(errf, sizeof(errf), "%s/qemu.stderr", dir);
 	first_line(errf, line, sizeof(line));
 	if (v->lines == 0 || (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status))) {
@@ -354,11 +361,13 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 	o->workdir = work;
 	snprintf(name, sizeof(name), "devmemlab-%s", t->name);
 	snprintf(serial, sizeof(serial), "%s/serial.log", work);
+	lo.remote = lv_uri_is_remote(c->connect);
 	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
 		die_usage("%s", err);
 	free(xml);
 	if (!c->accel || !strcmp(c->accel, "auto")) {
-		/* the same probe boot as `run`, here and with plain QEMU */
+		/* the same probe boot as `run`, here and with plain QEMU; ^C stops it */
+		cleanup_install_signals();
 		if (access(kernel, R_OK) || access(initrd, R_OK)) {
 			snprintf(why, sizeof(why), "no kernel/initramfs to probe KVM with");
 		} else if (!mkdtemp(tmp)) {
@@ -368,6 +377,8 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 				o->accel = "kvm";
 			remove_probe_dir(tmp);
 		}
+		if (run_interrupted)
+			return 128 + run_interrupted;
 	} else {
 		o->accel = c->accel;
 		snprintf(why, sizeof(why), "--accel %s", c->accel);
@@ -382,10 +393,11 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 
 /* The libvirt backend's domain: XML in DIR/domain.xml, console in DIR/serial.log. */
 static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struct qemu_opts *o,
-			 const char *dir, const struct boot_opts *bo, struct boot_result *r)
+			 int remote, const char *dir, const struct boot_opts *bo,
+			 struct boot_result *r)
 {
 	char name[128], serial[PATH_MAX + 32], path[PATH_MAX + 16], err[1024];
-	struct lv_opts lo = { .name = name, .serial = serial };
+	struct lv_opts lo = { .name = name, .serial = serial, .remote = remote };
 	char *xml;
 	FILE *f;
 
@@ -402,8 +414,7 @@ static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struc
 	}
 	fprintf(stderr, "devmemlab: libvirt domain %s\n", name);
 	lv_boot(lv, name, xml, serial, bo, r);
-	if (lv_domain_exists(lv, name))
-		fprintf(stderr, "devmemlab: warning: domain %s is still defined\n", name);
+	lv_destroy_leftover(lv, name);
 	free(xml);
 }
 
@@ -412,7 +423,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
 	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], *xml;
 	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
-	struct lv_opts lo = { .name = "check", .serial = "/check" };
+	struct lv_opts lo = { .name = "check", .serial = "/check",
+			      .remote = c->libvirt && lv_uri_is_remote(c->connect) };
 	struct boot_result *r;
 	struct argv a = { 0 };
 	virConnectPtr lv = NULL;
@@ -470,7 +482,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	fprintf(stderr, "devmemlab: results in %s\n", dir);
 
 	ret = EXIT_INFRA;
-	if (run_interrupted || make_backing_files(t, o, !!lv))
+	if (run_interrupted || make_backing_files(t, o, lv ? &lo : NULL))
 		goto out;
 	if (!lv) {
 		if (qemu_build_argv(t, o, &a, err, sizeof(err)))
@@ -496,7 +508,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	bo.qemu_stderr = strdup(path);
 	bo.files_dir = dir;
 	if (lv)
-		boot_libvirt(lv, t, o, dir, &bo, r);
+		boot_libvirt(lv, t, o, lo.remote, dir, &bo, r);
 	else
 		boot_watch(a.v, &bo, r);
 	write_json(dir, t, o, why, c, r);

@@ -81,17 +81,35 @@ static void on_tick(int timer, void *opaque)
 	(void)opaque;
 }
 
-static void drain(int *fd, const char *serial, struct console *w)
+#define SERIAL_WAIT 10	/* seconds for the serial file to appear */
+
+/* Feed what the serial file has gained; -1 with err set if it cannot be read. */
+static int drain(int *fd, const char *serial, struct console *w, char *err, size_t errlen)
 {
 	char buf[8192];
 	ssize_t n;
 
-	if (*fd < 0)
+	if (*fd < 0) {
 		*fd = open(serial, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return;
-	while ((n = read(*fd, buf, sizeof(buf))) > 0)
+		if (*fd < 0 && (errno != ENOENT || console_elapsed(w) > SERIAL_WAIT)) {
+			/* a remote daemon writes it on its own host */
+			snprintf(err, errlen, "cannot read the serial console %s: %s%s", serial,
+				 strerror(errno), errno == ENOENT ?
+				 " (a remote libvirt needs the results directory on a shared filesystem)" : "");
+			return -1;
+		}
+	}
+	while (*fd >= 0 && (n = read(*fd, buf, sizeof(buf))) > 0)
 		console_feed(w, buf, n);
+	return 0;
+}
+
+/* Destroy unless it is gone already; a failure goes to err (if still empty). */
+static void destroy(virDomainPtr d, char *err, size_t errlen)
+{
+	if (virDomainDestroy(d) < 0 && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN &&
+	    virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID && !err[0])
+		lv_msg(err, errlen, "libvirt could not destroy the domain");
 }
 
 /*
@@ -103,8 +121,8 @@ static void take_log(virConnectPtr c, const char *name, const char *dest)
 	char src[PATH_MAX], buf[8192];
 	char *uri = virConnectGetURI(c);
 	int local = uri && !strcmp(uri, "qemu:///system");
-	int in, out;
-	ssize_t n;
+	int in, out, ok;
+	ssize_t n = -1;
 
 	free(uri);
 	if (!local || !dest)
@@ -114,13 +132,15 @@ static void take_log(virConnectPtr c, const char *name, const char *dest)
 	if (in < 0)
 		return;
 	out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			break;
-	if (out >= 0)
-		close(out);
+	ok = out >= 0;
+	while (ok && (n = read(in, buf, sizeof(buf))) > 0)
+		ok = write(out, buf, n) == n;
+	ok = ok && n == 0;
+	if (out >= 0 && close(out))
+		ok = 0;
 	close(in);
-	unlink(src);
+	if (ok)		/* moved only if copied whole */
+		unlink(src);
 }
 
 void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *serial,
@@ -129,14 +149,17 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 	struct console *w = console_open(o, r);
 	struct lv_watch lw = { .name = name };
 	int fd = -1, timed_out = 0, cb, timer;
-	virDomainPtr d;
+	virDomainPtr d = NULL;
 	double next_check = 0;
 
 	/* registered before the start: a short-lived domain's stop is not missed */
 	cb = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 					      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), &lw, NULL);
 	timer = virEventAddTimeout(POLL_MS, on_tick, NULL, NULL);	/* wakes the loop */
-	d = virDomainCreateXML(c, xml, VIR_DOMAIN_NONE);
+	if (run_interrupted)
+		goto out;
+	/* AUTODESTROY: if the launcher dies unannounced, libvirt ends the domain */
+	d = virDomainCreateXML(c, xml, VIR_DOMAIN_START_AUTODESTROY);
 	if (!d) {
 		lv_msg(r->backend_error, sizeof(r->backend_error), "libvirt could not start the domain");
 		goto out;
@@ -145,13 +168,13 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 	while (!lw.stopped) {
 		int state, reason;
 
-		drain(&fd, serial, w);
+		if (drain(&fd, serial, w, r->backend_error, sizeof(r->backend_error))) {
+			destroy(d, r->backend_error, sizeof(r->backend_error));
+			break;
+		}
 		if (run_interrupted || console_elapsed(w) >= o->timeout) {
 			timed_out = !run_interrupted;
-			if (virDomainDestroy(d) < 0 && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN &&
-			    virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID)
-				lv_msg(r->backend_error, sizeof(r->backend_error),
-				       "libvirt could not destroy the domain");
+			destroy(d, r->backend_error, sizeof(r->backend_error));
 			break;
 		}
 		/*
@@ -161,9 +184,11 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 		if (console_elapsed(w) >= next_check) {
 			next_check = console_elapsed(w) + 1;
 			if (virDomainGetState(d, &state, &reason, 0) < 0) {
-				if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+				if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
 					lv_msg(r->backend_error, sizeof(r->backend_error),
 					       "libvirt lost the domain");
+					destroy(d, r->backend_error, sizeof(r->backend_error));
+				}
 				break;
 			}
 		}
@@ -181,7 +206,7 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 		r->qemu_status = 1 << 8;
 	}
 	usleep(POLL_MS * 1000);
-	drain(&fd, serial, w);
+	drain(&fd, serial, w, r->backend_error, sizeof(r->backend_error));
 	if (fd >= 0)
 		close(fd);
 	virDomainFree(d);
@@ -194,12 +219,24 @@ out:
 	console_close(w, timed_out);
 }
 
-int lv_domain_exists(virConnectPtr c, const char *name)
+int lv_destroy_leftover(virConnectPtr c, const char *name)
 {
 	virDomainPtr d = virDomainLookupByName(c, name);
+	char err[512] = "";
 
 	if (!d)
 		return 0;
+	destroy(d, err, sizeof(err));
 	virDomainFree(d);
+	fprintf(stderr, "devmemlab: domain %s was still there: destroyed%s%s\n", name,
+		*err ? "; " : "", err);
 	return 1;
+}
+
+int lv_uri_is_remote(const char *uri)
+{
+	const char *p = strstr(uri, "://");
+
+	/* driver[+transport]://[user@]host/... names a host; driver:///... does not */
+	return p && p[3] && p[3] != '/';
 }

@@ -18,6 +18,10 @@ virConnectPtr lv_connect(const char *uri, char *err, size_t errlen);
 void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *serial,
 	     const struct boot_opts *o, struct boot_result *r);
 
-int lv_domain_exists(virConnectPtr c, const char *name);
+/* Destroy domain name if it still exists (saying so); 1 if it did. */
+int lv_destroy_leftover(virConnectPtr c, const char *name);
+
+/* Does the URI name a host (its files are not ours to see or remove)? */
+int lv_uri_is_remote(const char *uri);
 
 #endif

@@ -16,6 +16,7 @@
  * matches the topology (and the QEMU backend's), not libvirt's defaults.
  */
 #include <json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,10 @@ static void xml_esc(FILE *f, const char *s)
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '\'': fputs("&apos;", f); break;
+		/* attribute values would read these back as spaces */
+		case '\n': fputs("&#10;", f); break;
+		case '\r': fputs("&#13;", f); break;
+		case '\t': fputs("&#9;", f); break;
 		default: fputc(*s, f);
 		}
 	}
@@ -39,6 +44,7 @@ static void xml_esc(FILE *f, const char *s)
 struct lvgen {
 	const struct topology *t;
 	const struct qemu_opts *o;
+	const struct lv_opts *lo;
 	FILE *f;			/* <devices> body */
 	struct argv cmd;		/* <qemu:commandline> arguments */
 	int index[TOPO_MAX_DEVICES];	/* pci controller index of a port, 0 = none */
@@ -80,6 +86,23 @@ static void address(struct lvgen *g, const struct topo_device *d)
 	}
 	fprintf(g->f, "      <address type='pci' domain='0x0000' bus='0x%02x' slot='0x%02x' function='0x0'/>\n",
 		bus, slot);
+}
+
+/*
+ * "bus" of a JSON device, and on pcie.0 its "addr" from the same slot count
+ * as the native devices: QEMU would otherwise put it after all of them, not
+ * in file order as the QEMU backend does.
+ */
+static void jbus(struct lvgen *g, const struct topo_device *d, json_object *j)
+{
+	char bus[64], addr[16];
+
+	bus_name(g, d, bus, sizeof(bus));
+	json_object_object_add(j, "bus", json_object_new_string(bus));
+	if (d->bus < 0) {
+		snprintf(addr, sizeof(addr), "0x%x", g->root_slot++);
+		json_object_object_add(j, "addr", json_object_new_string(addr));
+	}
 }
 
 static void add_json(struct lvgen *g, const char *opt, json_object *j)
@@ -146,11 +169,11 @@ const char *libvirt_shmem_name(const struct topo_device *d, const struct qemu_op
 
 static void emit_ivshmem(struct lvgen *g, const struct topo_device *d)
 {
-	char path[512], bus[64], memid[TOPO_ID_MAX + 8];
+	char path[PATH_MAX], memid[TOPO_ID_MAX + 8];
 	const char *name = libvirt_shmem_name(d, g->o, path, sizeof(path));
 	json_object *j;
 
-	if (name) {
+	if (name && !g->lo->remote) {
 		/* libvirt creates /dev/shm/NAME itself; the launcher removes it */
 		fputs("    <shmem name='", g->f);
 		xml_esc(g->f, name);
@@ -160,25 +183,29 @@ static void emit_ivshmem(struct lvgen *g, const struct topo_device *d)
 		fputs("    </shmem>\n", g->f);
 		return;
 	}
-	/* <shmem> knows only /dev/shm/NAME: a user's backing file goes by hand */
+	/*
+	 * <shmem> knows only /dev/shm/NAME: a user's backing file goes by hand,
+	 * and so does lab memory on a remote host, as a memfd: a /dev/shm file
+	 * there could not be removed from here.
+	 */
 	snprintf(memid, sizeof(memid), "mem-%s", d->id);
 	j = json_object_new_object();
-	jstr(j, "qom-type", "memory-backend-file");
+	jstr(j, "qom-type", name ? "memory-backend-memfd" : "memory-backend-file");
 	jstr(j, "id", memid);
 	jint(j, "size", d->size);
-	jstr(j, "mem-path", path);
+	if (!name)
+		jstr(j, "mem-path", path);
 	json_object_object_add(j, "share", json_object_new_boolean(1));
 	add_json(g, "-object", j);
 	j = jdev("ivshmem-plain", d->id);
 	jstr(j, "memdev", memid);
-	bus_name(g, d, bus, sizeof(bus));
-	jstr(j, "bus", bus);
+	jbus(g, d, j);
 	add_json(g, "-device", j);
 }
 
 static void emit_nvme(struct lvgen *g, const struct topo_device *d)
 {
-	char drv[TOPO_ID_MAX + 8], img[1024], serial[32], bus[64];
+	char drv[TOPO_ID_MAX + 8], img[PATH_MAX], serial[32];
 	json_object *j = json_object_new_object(), *file = json_object_new_object();
 
 	snprintf(drv, sizeof(drv), "drv-%s", d->id);
@@ -196,8 +223,7 @@ static void emit_nvme(struct lvgen *g, const struct topo_device *d)
 	jstr(j, "drive", drv);
 	if (d->cmb)
 		jint(j, "cmb_size_mb", d->cmb >> 20);
-	bus_name(g, d, bus, sizeof(bus));
-	jstr(j, "bus", bus);
+	jbus(g, d, j);
 	add_json(g, "-device", j);
 }
 
@@ -206,7 +232,7 @@ static void emit_cxl_host_bridge(struct lvgen *g, const struct topo_device *d)
 	json_object *j = jdev("pxb-cxl", d->id);
 
 	jint(j, "bus_nr", d->bus_nr);
-	jstr(j, "bus", "pcie.0");
+	jbus(g, d, j);		/* a host bridge always sits on pcie.0 */
 	add_json(g, "-device", j);
 }
 
@@ -297,7 +323,7 @@ static int check_aliases(const struct topology *t, char *err, size_t errlen)
 int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 		      const struct lv_opts *lo, char **xml, char *err, size_t errlen)
 {
-	struct lvgen g = { .t = t, .o = o, .root_slot = 1 };
+	struct lvgen g = { .t = t, .o = o, .lo = lo, .root_slot = 1 };
 	char cmdline[4096], cxlm[1024], done[TOPO_MAX_DEVICES] = { 0 };
 	char *devices = NULL, *out = NULL;
 	size_t dlen = 0, olen = 0;
@@ -315,8 +341,12 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 		walk(&g, i, done, 0);
 	memset(done, 0, sizeof(done));
 	g.f = open_memstream(&devices, &dlen);
-	f = open_memstream(&out, &olen);
-	if (!g.f || !f) {
+	f = g.f ? open_memstream(&out, &olen) : NULL;
+	if (!f) {
+		if (g.f) {
+			fclose(g.f);
+			free(devices);
+		}
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

@@ -7,6 +7,7 @@
 struct lv_opts {
 	const char *name;	/* domain name */
 	const char *serial;	/* file the guest's serial console goes to */
+	int remote;		/* the daemon is on another host: no /dev/shm files */
 };
 
 /*

@@ -4,6 +4,7 @@
  * options (no I/O), so that tests/unit can compare it with golden files.
  * One emit_*() function per device kind.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,7 +141,7 @@ static void emit_switch_port(const struct topology *t, const struct topo_device 
 static void emit_ivshmem(const struct topology *t, const struct topo_device *d,
 			 const struct qemu_opts *o, struct argv *a)
 {
-	char bus[64], path[512], sz[32];
+	char bus[64], path[PATH_MAX], sz[32];
 
 	bus_opt(t, d, bus, sizeof(bus));
 	qemu_ivshmem_path(d, o, path, sizeof(path));

@@ -33,8 +33,8 @@ void cleanup_run(void)
 	while (ncleanup > 0) {
 		char *p = cleanup_paths[--ncleanup];
 
-		if (p)
-			unlink(p);
+		if (p && unlink(p) && errno != ENOENT)
+			fprintf(stderr, "devmemlab: cannot remove %s: %s\n", p, strerror(errno));
 		free(p);
 	}
 }
@@ -223,6 +223,8 @@ struct console *console_open(const struct boot_opts *o, struct boot_result *r)
 	r->qemu_status = -1;
 	if (o->console_log)
 		w->log = fopen(o->console_log, "w");
+	if (w->log)	/* whole lines as they come: `tail -f` works, tests can wait on it */
+		setvbuf(w->log, NULL, _IOLBF, 0);
 	w->t0 = w->last_progress = now();
 	progress(w, 1);
 	return w;

@@ -7,7 +7,8 @@
 #   libvirt-daemon.sh stop         stop what start started, nothing else
 #   libvirt-daemon.sh run CMD...   start, run CMD, stop; exits with CMD's status
 # LIBVIRT_URI (default qemu:///system) is the daemon to check; only the
-# local system daemon is ever started.
+# local system daemon is ever started. One lab-started daemon at a time:
+# concurrent `run`s (make -j) would stop it under each other.
 #
 # A daemon that already runs is used as it is: its configuration is the
 # user's and is never touched. The daemon this script starts reads a
@@ -54,13 +55,15 @@ start() {
 	: > "$state/started"
 	# a live virtlogd (not a zombie) is shared; libvirtd needs one
 	if ! ps -C virtlogd -o stat= | grep -qv '^Z'; then
-		virtlogd -d -p "$state/virtlogd.pid" -f "$state/virtlogd.conf"
 		echo virtlogd >> "$state/started"
+		virtlogd -d -p "$state/virtlogd.pid" -f "$state/virtlogd.conf" ||
+			{ log "virtlogd did not start"; stop; exit 1; }
 	fi
+	echo libvirtd >> "$state/started"
 	unshare -m --propagation private sh -c \
 		'mount --bind "$1/qemu.conf" /etc/libvirt/qemu.conf &&
-		 exec libvirtd -d -p "$1/libvirtd.pid" -f "$1/libvirtd.conf"' sh "$state"
-	echo libvirtd >> "$state/started"
+		 exec libvirtd -d -p "$1/libvirtd.pid" -f "$1/libvirtd.conf"' sh "$state" ||
+		{ log "libvirtd did not start; see $state/libvirtd.log"; stop; exit 1; }
 	i=0
 	until answers; do
 		i=$((i + 1))
@@ -100,9 +103,12 @@ stop) stop ;;
 run)
 	shift
 	start
+	# ^C or a kill of this script still stops what it started
+	trap 'stop' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	rc=0
 	"$@" || rc=$?
-	stop
 	exit $rc
 	;;
 *) echo "usage: $0 start|stop|run CMD..." >&2; exit 2 ;;

@@ -17,7 +17,7 @@ L=qemu/devmemlab
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- topologies/*.ini
-ktap_plan $((5 * $# + 10))
+ktap_plan $((5 * $# + 12))
 
 validates() {	# NAME FILE
 	if out=$(virt-xml-validate "$2" domain 2>&1); then
@@ -58,6 +58,13 @@ ktap_has "a user's backing file goes to qemu:commandline as a memory-backend-fil
 validates "libvirt-xml with a backing file" "$tmp/file.xml"
 $L libvirt-xml -t pci-bar --accel tcg --shm-prefix /var/tmp/dml > "$tmp/prefix.xml" 2>/dev/null
 ktap_has "ivshmem memory outside /dev/shm is not a <shmem>" "$(cat "$tmp/prefix.xml")" '"mem-path":"/var/tmp/dml-bar0"'
+
+# a remote daemon: lab memory as a memfd (a /dev/shm file there could not be removed)
+# shellcheck disable=SC2086
+$L libvirt-xml -t pci-bar $FIXED --accel tcg --connect qemu+ssh://farm/system > "$tmp/remote.xml" 2>/dev/null
+ktap_is "a remote URI puts lab memory in a memfd, not a <shmem>" \
+	"$(grep -c '<shmem' "$tmp/remote.xml")|$(grep -c '"qom-type":"memory-backend-memfd","id":"mem-bar0","size":1073741824,"share":true' "$tmp/remote.xml")" "0|1"
+validates "libvirt-xml for a remote daemon" "$tmp/remote.xml"
 
 # XML metacharacters in the guest command survive: the cmdline reads back unchanged
 # shellcheck disable=SC2086

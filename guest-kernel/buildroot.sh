@@ -20,6 +20,8 @@ log() { printf 'devmemlab: buildroot: %s\n' "$*"; }
 # Build tools for modules and guest tools, then guest userspace.
 PKGS="gcc-14,gcc,make,libc6-dev,bc,kmod,xz-utils,zstd,binutils,ca-certificates,file,libelf1t64,openssl"
 PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,nvme-cli,pciutils,libjson-c-dev,pkgconf,jq"
+# memcheck for the guest tools (its libc6-dbg gives ld.so's symbols)
+PKGS="$PKGS,valgrind,libc6-dbg"
 stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
 
 if [ -f "$root/.devmemlab-stamp" ] && [ "$(cat "$root/.devmemlab-stamp")" = "$stamp" ]; then

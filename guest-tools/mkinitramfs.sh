@@ -67,6 +67,21 @@ cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
 for b in /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
 	copy_bin "$b"
 done
+# valgrind's memcheck for the guest tools (tests/vm/valgrind.sh): the real
+# binary (Debian's /usr/bin/valgrind is a wrapper script), one tool, and
+# ld.so's symbols from libc6-dbg, without which it cannot redirect strlen
+copy_bin /usr/bin/valgrind.bin
+mv "$stage/usr/bin/valgrind.bin" "$stage/usr/bin/valgrind"
+mkdir -p "$stage/usr/libexec/valgrind"
+for f in memcheck-amd64-linux vgpreload_core-amd64-linux.so vgpreload_memcheck-amd64-linux.so default.supp; do
+	[ -e "$root/usr/libexec/valgrind/$f" ] || die "valgrind's $f missing from the build root"
+	cp "$root/usr/libexec/valgrind/$f" "$stage/usr/libexec/valgrind/"
+done
+bid=$(readelf -n "$ldso" | sed -n 's/.*Build ID: //p')
+dbg=/usr/lib/debug/.build-id/$(echo "$bid" | cut -c1-2)/$(echo "$bid" | cut -c3-).debug
+[ -e "$root$dbg" ] || die "ld.so's debug symbols ($dbg) missing from the build root"
+mkdir -p "$stage${dbg%/*}"
+cp "$root$dbg" "$stage$dbg"
 cp -L "$ldso" "$stage/usr/lib/x86_64-linux-gnu/"
 ln -sf ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$stage/usr/lib64/ld-linux-x86-64.so.2"
 for t in modprobe insmod rmmod lsmod modinfo depmod; do ln -s ../bin/kmod "$stage/usr/sbin/$t"; done

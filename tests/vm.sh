@@ -6,7 +6,8 @@
 # itself (`devmemlab describe`), so the guest must see exactly what the file
 # describes; each guest KTAP result is re-emitted here with the topology's
 # name, and the launcher's verdict (clean console, workload passed) is one
-# more test per boot. The kernel's own hmm-tests run against test_hmm.
+# more test per boot. The guest tools run under valgrind's memcheck in the
+# guest (tests/vm/valgrind.sh). The kernel's own hmm-tests run against test_hmm.
 # Then: guest writes into the ivshmem BAR appear in the
 # host's backing file; a real kernel panic and a failing workload fail a
 # run with the right exit status.
@@ -62,6 +63,9 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 	"$(jq -r '[.[] | select(.tool == "devmemlab" and (.order | type) == "number" and .size_bytes > 0
 		and .gbps > 0 and .iterations >= 1) | .direction] | unique | join(",")' "$json" 2>&1)" \
 	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
+
+# every guest tool under valgrind's memcheck, on real devices
+boot guest-valgrind 0 -t pci-switch --timeout 900 -- sh /lab/tests/valgrind.sh
 
 # the kernel's own test_hmm + hmm-tests in the same VM (38 pass, 40 coherent skips).
 # One vCPU: benchmark_thp_migration's best-effort migration left a page behind

@@ -24,7 +24,9 @@
  * Usage: dml-realloc [-d DEV] [-s SEED] [-n OPS] [TEST...]
  */
 #define _GNU_SOURCE	/* mremap flags */
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -645,6 +647,59 @@ static void evict_release(char *a, char *b)
 	munmap(b, MB);
 }
 
+/* Does touching p kill a child with SIGBUS? */
+static int child_sigbus(volatile char *p)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		(void)p[0];
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS;
+}
+
+/*
+ * Unbind while this file is open, holding an order-9 folio, a BAR mapping
+ * and migrated pages: remove() must free the held folio (else it waits
+ * forever for it), fail the file's ioctls, zap its mapping, and the file
+ * must still close cleanly.
+ */
+static void test_unbind_open(void)
+{
+	char bdf[64], link[PATH_MAX], cmd[256];
+	char *a, *b, *bar;
+	struct dml_stats s;
+	int r, ok;
+
+	if (!realpath("/sys/class/misc/devmemlab0/device", link) || !evict_fixture(&a, &b)) {
+		ktap_result(0, "evict: unbind with the file open: setup");
+		return;
+	}
+	snprintf(bdf, sizeof(bdf), "%s", strrchr(link, '/') + 1);
+	bar = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ok = bar != MAP_FAILED && !dml_alloc(fd, 0, 9, NULL);
+	snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/drivers/devmemlab/unbind", bdf);
+	r = system(cmd);
+	ktap_result(ok && r == 0 && evict_intact(a, b),
+		    "evict: unbind with this file open (held order-9 folio, BAR mapped): returns, data intact");
+	r = dml_ioctl(fd, DML_IOC_STATS, &s);
+	ktap_result(r == -ENODEV, "evict: after unbind the open file's ioctls fail with ENODEV (got %d)", r);
+	ktap_result(bar != MAP_FAILED && child_sigbus(bar),
+		    "evict: after unbind its BAR mapping is gone (SIGBUS)");
+	if (bar != MAP_FAILED)
+		munmap(bar, 4096);
+	ok = !close(fd);
+	snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/drivers/devmemlab/bind", bdf);
+	r = system(cmd);
+	fd = dml_open_dev("/dev/devmemlab0");
+	s = dml_get_stats(fd);
+	ktap_result(ok && r == 0 && fd >= 0 && s.free_pages == s.npages,
+		    "evict: the file closes, the device binds again with all memory free");
+	evict_release(a, b);
+}
+
 static void test_evict(void)
 {
 	char *a, *b;
@@ -690,6 +745,7 @@ static void test_evict(void)
 		    "evict: sysfs unbind with live device pages: data intact, device binds again");
 	fd = dml_open_dev("/dev/devmemlab0");
 	evict_release(a, b);
+	test_unbind_open();
 }
 
 static const struct {
@@ -705,7 +761,7 @@ static const struct {
 	{ "scan", test_scan, 3 },
 	{ "migrate", test_migrate, 25 },
 	{ "race", test_race, 4 },
-	{ "evict", test_evict, 7 },
+	{ "evict", test_evict, 11 },
 };
 
 int main(int argc, char **argv)

@@ -7,10 +7,12 @@
 #define DML_H
 
 #include <linux/gpu_buddy.h>
+#include <linux/kref.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
@@ -56,11 +58,23 @@ struct dml_dev {
 	atomic64_t init_pages, freed_pages, frees, splits, faults;
 	atomic64_t to_dev_pages, to_sys_pages, evicted_pages, order9_fallbacks;
 	bool dying;
+
+	/*
+	 * Open files outlive an unbind: each holds a reference on the
+	 * dml_dev; @removed (under @gone, written by remove()) turns their
+	 * ioctls and mmaps into -ENODEV once the memory is gone.
+	 */
+	struct kref ref;
+	struct rw_semaphore gone;
+	struct list_head files;		/* struct dml_file, under @gone */
+	bool removed;
 };
 
 /* per open file: device folios allocated through DML_IOC_ALLOC */
 struct dml_file {
 	struct dml_dev *dev;
+	struct file *file;
+	struct list_head node;		/* in dev->files */
 	struct xarray held;		/* head page -> order + 1 */
 };
 

@@ -49,6 +49,12 @@ static int dml_p2p_test(struct dml_dev *dev, struct dml_p2p_test *t)
 	return t->bus_addr ? 0 : -EIO;
 }
 
+static void dml_dev_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct dml_dev, ref));
+}
+
+/* misc_open() calls this under misc_mtx: remove() deregisters first */
 static int dml_open(struct inode *inode, struct file *file)
 {
 	struct dml_dev *dev = container_of(file->private_data, struct dml_dev, misc);
@@ -57,7 +63,12 @@ static int dml_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	f->dev = dev;
+	f->file = file;
 	xa_init(&f->held);
+	kref_get(&dev->ref);
+	down_write(&dev->gone);
+	list_add(&f->node, &dev->files);
+	up_write(&dev->gone);
 	file->private_data = f;
 	return 0;
 }
@@ -65,8 +76,14 @@ static int dml_open(struct inode *inode, struct file *file)
 static int dml_release(struct inode *inode, struct file *file)
 {
 	struct dml_file *f = file->private_data;
+	struct dml_dev *dev = f->dev;
 
-	dml_user_release(f);
+	down_write(&dev->gone);
+	list_del(&f->node);
+	if (!dev->removed)	/* else remove() released the folios already */
+		dml_user_release(f);
+	up_write(&dev->gone);
+	kref_put(&dev->ref, dml_dev_free);
 	kfree(f);
 	return 0;
 }
@@ -80,7 +97,7 @@ static int dml_release(struct inode *inode, struct file *file)
 		r = -EFAULT;						\
 	r; })
 
-static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
+static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long uarg_l)
 {
 	struct dml_file *f = file->private_data;
 	struct dml_dev *dev = f->dev;
@@ -130,15 +147,33 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg_l)
 	return -ENOTTY;
 }
 
+static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	struct dml_dev *dev = ((struct dml_file *)file->private_data)->dev;
+	long r = -ENODEV;
+
+	down_read(&dev->gone);
+	if (!dev->removed)
+		r = dml_ioctl_locked(file, cmd, uarg);
+	up_read(&dev->gone);
+	return r;
+}
+
 /*
  * BAR2 itself, for the benchmark's userspace memcpy ceiling. It is the
  * device pages' data: writing it behind live device folios corrupts them.
+ * remove() zaps these mappings: a later access gets SIGBUS.
  */
 static int dml_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dml_dev *dev = ((struct dml_file *)file->private_data)->dev;
+	int r = -ENODEV;
 
-	return vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
+	down_read(&dev->gone);
+	if (!dev->removed)
+		r = vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
+	up_read(&dev->gone);
+	return r;
 }
 
 static const struct file_operations dml_fops = {
@@ -158,6 +193,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;
+	kref_init(&dev->ref);
+	init_rwsem(&dev->gone);
+	INIT_LIST_HEAD(&dev->files);
 	dev->id = ida_alloc(&dml_ida, GFP_KERNEL);
 	if (dev->id < 0) {
 		ret = dev->id;
@@ -234,9 +272,21 @@ err_free:
 static void dml_remove(struct pci_dev *pdev)
 {
 	struct dml_dev *dev = pci_get_drvdata(pdev);
+	struct dml_file *f;
 	struct dml_stats s;
 
-	misc_deregister(&dev->misc);
+	misc_deregister(&dev->misc);	/* no new opens */
+	/*
+	 * Files still open: their ioctls and mmaps fail from now on (after
+	 * those in flight), their folios are freed, their BAR mappings zapped.
+	 */
+	down_write(&dev->gone);
+	dev->removed = true;
+	list_for_each_entry(f, &dev->files, node) {
+		dml_user_release(f);
+		unmap_mapping_range(f->file->f_mapping, 0, 0, 1);
+	}
+	up_write(&dev->gone);
 	/* every live folio goes back to system memory, so memunmap_pages returns */
 	dml_evict_all(dev);
 	mutex_lock(&dev->lock);
@@ -250,7 +300,7 @@ static void dml_remove(struct pci_dev *pdev)
 	pci_release_region(pdev, 2);
 	pci_disable_device(pdev);
 	ida_free(&dml_ida, dev->id);
-	kfree(dev);
+	kref_put(&dev->ref, dml_dev_free);	/* open files keep it until release */
 }
 
 static const struct pci_device_id dml_pci_ids[] = {

@@ -50,15 +50,17 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPt
 	struct boot_opts bo = { .timeout = KVM_PROBE_TIMEOUT, .quiet = 1 };
 	struct boot_result *r;
 	struct argv a = { 0 };
-	int fd = lv ? -2 : open("/dev/kvm", O_RDWR | O_CLOEXEC);	/* libvirt: its host's KVM */
 	int ok;
 
-	if (fd == -1) {
-		snprintf(why, len, "no usable /dev/kvm (%s)", strerror(errno));
-		return 0;
-	}
-	if (fd >= 0)
+	if (!lv) {	/* under libvirt the probe domain asks its host's KVM */
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0) {
+			snprintf(why, len, "no usable /dev/kvm (%s)", strerror(errno));
+			return 0;
+		}
 		close(fd);
+	}
 	t = calloc(1, sizeof(*t));
 	r = malloc(sizeof(*r));
 	if (!t || !r) {
@@ -163,9 +165,9 @@ static int make_file(const char *path, unsigned long long size, int lab_owned)
 	return 0;
 }
 
-/* libvirt: 0 = the QEMU backend, else the domain's options */
+/* remote: the libvirt daemon is on another host */
 static int make_backing_files(const struct topology *t, const struct qemu_opts *o,
-			      const struct lv_opts *libvirt)
+			      int libvirt, int remote)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -174,7 +176,7 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 		const struct topo_device *d = &t->dev[i];
 
 		if (d->kind == DEV_IVSHMEM && libvirt && libvirt_shmem_name(d, o, path, sizeof(path))) {
-			if (libvirt->remote)
+			if (remote)
 				continue;	/* a memfd there */
 			/* libvirt creates /dev/shm/NAME for <shmem>, and leaves it behind */
 			if (!stat(path, &st)) {
@@ -285,7 +287,7 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 			WTERMSIG(r->qemu_status), strsignal(WTERMSIG(r->qemu_status)));
 		return EXIT_INFRA;
 	}
-	/* libvirt's qemu.log opens with QEMU's command line: no reason there */
+	/* QEMU backend only: under libvirt its failures are in backend_error */
 	snprintf(errf, sizeof(errf), "%s/qemu.stderr", dir);
 	first_line(errf, line, sizeof(line));
 	if (v->lines == 0 || (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status))) {
@@ -315,11 +317,17 @@ static int run_shell(char *const *argv)
 	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : EXIT_INFRA;
 }
 
+/* --accel: one error line for both commands that take auto */
+static void check_accel(const struct cli *c)
+{
+	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg") && strcmp(c->accel, "auto"))
+		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
+}
+
 /* libvirt's daemon does not share our working directory */
 static void abs_path(const char *in, char *out, size_t len)
 {
 	char cwd[PATH_MAX];
-
 	int n;
 
 	if (in[0] == '/' || !getcwd(cwd, sizeof(cwd)))
@@ -351,8 +359,7 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 	struct lv_opts lo = { .name = name, .serial = serial };
 	char *xml;
 
-	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg") && strcmp(c->accel, "auto"))
-		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
+	check_accel(c);
 	abs_path(o->kernel, kernel, sizeof(kernel));
 	abs_path(o->initrd, initrd, sizeof(initrd));
 	abs_path(c->workdir ? c->workdir : ".", work, sizeof(work));
@@ -362,9 +369,8 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 	snprintf(name, sizeof(name), "devmemlab-%s", t->name);
 	snprintf(serial, sizeof(serial), "%s/serial.log", work);
 	lo.remote = lv_uri_is_remote(c->connect);
-	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+	if (libvirt_xml_check(t, o, err, sizeof(err)))	/* before a probe boot */
 		die_usage("%s", err);
-	free(xml);
 	if (!c->accel || !strcmp(c->accel, "auto")) {
 		/* the same probe boot as `run`, here and with plain QEMU; ^C stops it */
 		cleanup_install_signals();
@@ -421,10 +427,9 @@ static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struc
 int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 {
 	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
-	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], *xml;
+	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX];
 	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
-	struct lv_opts lo = { .name = "check", .serial = "/check",
-			      .remote = c->libvirt && lv_uri_is_remote(c->connect) };
+	int remote = c->libvirt && lv_uri_is_remote(c->connect);
 	struct boot_result *r;
 	struct argv a = { 0 };
 	virConnectPtr lv = NULL;
@@ -432,8 +437,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	int ret;
 
 	/* Everything that can be refused is checked before anything is created. */
-	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg") && strcmp(c->accel, "auto"))
-		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
+	check_accel(c);
 	if (access(o->kernel, R_OK))
 		die_usage("guest kernel %s: %s (run 'make kernel' or pass --kernel)", o->kernel, strerror(errno));
 	if (access(o->initrd, R_OK))
@@ -452,9 +456,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		abs_path(o->initrd, initrd, sizeof(initrd));
 		o->kernel = kernel;
 		o->initrd = initrd;
-		if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
+		if (libvirt_xml_check(t, o, err, sizeof(err)))
 			die_usage("%s", err);
-		free(xml);
 		/* no daemon, no permission: one line, before anything exists */
 		lv = lv_connect(c->connect, err, sizeof(err));
 		if (!lv) {
@@ -482,7 +485,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	fprintf(stderr, "devmemlab: results in %s\n", dir);
 
 	ret = EXIT_INFRA;
-	if (run_interrupted || make_backing_files(t, o, lv ? &lo : NULL))
+	if (run_interrupted || make_backing_files(t, o, !!lv, remote))
 		goto out;
 	if (!lv) {
 		if (qemu_build_argv(t, o, &a, err, sizeof(err)))
@@ -508,7 +511,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	bo.qemu_stderr = strdup(path);
 	bo.files_dir = dir;
 	if (lv)
-		boot_libvirt(lv, t, o, lo.remote, dir, &bo, r);
+		boot_libvirt(lv, t, o, remote, dir, &bo, r);
 	else
 		boot_watch(a.v, &bo, r);
 	write_json(dir, t, o, why, c, r);

@@ -320,6 +320,28 @@ static int check_aliases(const struct topology *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* What only libvirt refuses; the kernel command line is checked beside it. */
+static int check_libvirt(const struct topology *t, const struct qemu_opts *o,
+			 char *err, size_t errlen)
+{
+	if (check_aliases(t, err, errlen))
+		return -1;
+	if (strchr(o->qemu, '/') && o->qemu[0] != '/') {
+		snprintf(err, errlen, "--qemu must be an absolute path for libvirt, not '%s'", o->qemu);
+		return -1;
+	}
+	return 0;
+}
+
+int libvirt_xml_check(const struct topology *t, const struct qemu_opts *o,
+		      char *err, size_t errlen)
+{
+	char cmdline[4096];
+
+	return qemu_kernel_cmdline(t, o, cmdline, sizeof(cmdline), err, errlen) ||
+	       check_libvirt(t, o, err, errlen) ? -1 : 0;
+}
+
 int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 		      const struct lv_opts *lo, char **xml, char *err, size_t errlen)
 {
@@ -331,12 +353,8 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 
 	*xml = NULL;
 	if (qemu_kernel_cmdline(t, o, cmdline, sizeof(cmdline), err, errlen) ||
-	    check_aliases(t, err, errlen))
+	    check_libvirt(t, o, err, errlen))
 		return -1;
-	if (strchr(o->qemu, '/') && o->qemu[0] != '/') {
-		snprintf(err, errlen, "--qemu must be an absolute path for libvirt, not '%s'", o->qemu);
-		return -1;
-	}
 	for (int i = 0; i < t->ndev; i++)
 		walk(&g, i, done, 0);
 	memset(done, 0, sizeof(done));

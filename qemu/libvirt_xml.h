@@ -11,6 +11,13 @@ struct lv_opts {
 };
 
 /*
+ * What libvirt_build_xml() can refuse, without building it: one line in err.
+ * Lets the launcher refuse bad input before it creates or starts anything.
+ */
+int libvirt_xml_check(const struct topology *t, const struct qemu_opts *o,
+		      char *err, size_t errlen);
+
+/*
  * The libvirt domain XML for a topology (domain type from o->accel: "kvm"
  * or TCG). *xml is malloc'ed. On error returns -1 with one line in err.
  */

@@ -28,6 +28,7 @@
  * Usage: dml-harden [kselftest harness options, e.g. -t free_twice]
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <sys/wait.h>
 
@@ -438,12 +439,21 @@ static void oom_score_adj(const char *v)
 	}
 }
 
+/* Has the other end of pipe @fd closed (its process exited)? */
+static int hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd };
+
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 /*
  * A child that takes system memory in 4 MiB pieces until about @target_mib
- * is available (0: until it is killed or @stop_pid is gone), then waits
- * for SIGTERM. It is never the OOM killer's choice.
+ * is available (0: until the write end of pipe @until_fd closes, that is
+ * until its holder exits), then waits for SIGTERM. It is never the OOM
+ * killer's choice.
  */
-static pid_t hog(long target_mib, pid_t stop_pid)
+static pid_t hog(long target_mib, int until_fd)
 {
 	int ready[2];
 	pid_t pid;
@@ -454,15 +464,15 @@ static pid_t hog(long target_mib, pid_t stop_pid)
 	pid = fork();
 	if (pid == 0) {
 		oom_score_adj("-1000");
-		while ((!target_mib || mem_available_mib() > target_mib) &&
-		       (!stop_pid || !kill(stop_pid, 0))) {
+		while (target_mib ? mem_available_mib() > target_mib : !hung_up(until_fd)) {
 			char *p = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 			if (p == MAP_FAILED)
 				usleep(10000);
 		}
-		write(ready[1], &c, 1);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
 		pause();
 		_exit(0);
 	}
@@ -485,7 +495,7 @@ TEST_F_TIMEOUT(pressure, filled, 300)
 	dml_fill(p, len, 0xe5);
 	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
 	ASSERT_EQ(len / 4096, moved);
-	h = hog(95, 0);
+	h = hog(95, -1);
 	ASSERT_LT(0, h);
 	TH_LOG("guest filled: %ld MiB available", mem_available_mib());
 	/* half by CPU faults (order-9 PMD faults), half by migration */
@@ -503,13 +513,16 @@ TEST_F_TIMEOUT(pressure, filled, 300)
 TEST_F_TIMEOUT(pressure, oom, 300)
 {
 	const size_t len = 256 * MB;
+	int alive[2], st = 0;
 	pid_t owner, h;
-	int st = 0;
 
+	/* the owner holds alive[1]: it closes when the owner exits */
+	ASSERT_EQ(0, pipe(alive));
 	owner = fork();
 	if (owner == 0) {
 		char *p = dml_buffer(len, 1);
 
+		close(alive[0]);
 		oom_score_adj("1000");
 		if (!p)
 			_exit(1);
@@ -520,8 +533,9 @@ TEST_F_TIMEOUT(pressure, oom, 300)
 		}
 	}
 	ASSERT_LT(0, owner);
+	close(alive[1]);
 	sleep(2);
-	h = hog(0, owner);
+	h = hog(0, alive[0]);
 	waitpid(owner, &st, 0);
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	if (h > 0) {

@@ -84,6 +84,16 @@ ktap_is "bar-to-host: token in the last page of the host file" \
 ktap_is "bar-to-host: page 12345's stamp in the host file" \
 	"$(dd if="$img" bs=4096 skip=12345 count=1 2>/dev/null | head -c 15)" "dml-page-12345"
 
+# result files reach the host byte for byte while the kernel prints to the console
+boot results-channel 0 -t pci-bar --results "$tmp/rc" -- sh /lab/tests/results-channel.sh
+for f in lines.txt blob.bin; do
+	want=$(sed -n "s/^results-sum $f //p" "$tmp/results-channel.out")
+	ktap_is "results-channel: $f saved as the guest wrote it (sha256 ${want:-missing})" \
+		"$(sha256sum < "$tmp/rc/latest/$f" 2>&1 | cut -d' ' -f1)" "${want:-missing}"
+done
+ktap_has "results-channel: the kernel's lines stay on the console" \
+	"$(cat "$tmp"/rc/latest/console.log)" "] devmemlab: printk beside the results"
+
 # the verdict is real: a kernel panic and a failing workload fail the run
 boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"

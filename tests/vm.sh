@@ -9,7 +9,8 @@
 # more test per boot. The guest tools run under valgrind's memcheck in the
 # guest (tests/vm/valgrind.sh). The kernel's own hmm-tests run against test_hmm.
 # Then: guest writes into the ivshmem BAR appear in the
-# host's backing file; a real kernel panic and a failing workload fail a
+# host's backing file; result files reach the host byte for byte on their own
+# channel while the kernel prints to the console; a real kernel panic and a failing workload fail a
 # run with the right exit status.
 # Then the same suites through libvirt (run --libvirt; a daemon is started
 # for the lab where none runs, and stopped at the end): every topology, the
@@ -93,6 +94,8 @@ for f in lines.txt blob.bin; do
 done
 ktap_has "results-channel: the kernel's lines stay on the console" \
 	"$(cat "$tmp"/rc/latest/console.log)" "] devmemlab: printk beside the results"
+ktap_is "results-channel: no result file on the console" \
+	"$(grep -c 'DEVMEMLAB: file begin' "$tmp"/rc/latest/console.log)" 0
 
 # the verdict is real: a kernel panic and a failing workload fail the run
 boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +153,40 @@ static inline char *dml_buffer(size_t len, int huge)
 	munmap(p + len, raw + DML_THP - p);
 	madvise(p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return p;
+}
+
+/* A pattern of 64-bit words that depends on tag and on each word's index. */
+static inline void dml_fill(char *p, size_t len, uint64_t tag)
+{
+	uint64_t *w = (uint64_t *)p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		w[i] = tag ^ (i * 0x9e3779b97f4a7c15ull);
+}
+
+/* Words of [p, p + len) that differ from dml_fill()'s; the first few as diagnostics. */
+static inline size_t dml_verify(const char *p, size_t len, uint64_t tag)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < len / 8; i++)
+		if (w[i] != (tag ^ (i * 0x9e3779b97f4a7c15ull)) && bad++ < 3)
+			ktap_diag("mismatch at byte %zu: %#llx", i * 8, (unsigned long long)w[i]);
+	return bad;
+}
+
+/* Does touching p kill a child with SIGBUS? */
+static inline int dml_child_sigbus(volatile char *p)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		(void)p[0];
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS;
 }
 
 static inline double dml_now(void)

@@ -366,5 +366,9 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	argv_add(a, "-device");
 	argv_add(a, "virtserialport,bus=" LAB_ID_PREFIX "vser.0,chardev=" LAB_ID_PREFIX
 		 "results,name=" RESULTS_PORT);
+	if (o->qmp) {
+		argv_add(a, "-qmp");
+		argv_addf(a, "unix:%s,server=on,wait=off", o->qmp);
+	}
 	return 0;
 }

@@ -29,6 +29,7 @@ struct qemu_opts {
 	const char *append;	/* extra kernel parameters, may be NULL */
 	char *const *guest_cmd;	/* argv for the guest after "--", may be NULL */
 	const char *results_dir;	/* the results channel's stream: DIR/RESULTS_STREAM (NULL: workdir) */
+	const char *qmp;	/* QMP socket path (QEMU backend), may be NULL */
 };
 
 /*

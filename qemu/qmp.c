@@ -165,6 +165,14 @@ static json_object *qmp_execute(struct qmp *q, const char *cmd, json_object *arg
 	return NULL;
 }
 
+/* One line on stdout, flushed: it comes before any later line on stderr. */
+static void print_json(json_object *j)
+{
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+}
+
 static int qmp_connect(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -230,8 +238,7 @@ int qmp_main(const struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	json_object_object_get_ex(reply, "return", &v);
-	printf("%s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	fflush(stdout);		/* before the wait, and before any error line */
+	print_json(v);
 	while (c->wait_event && !seen) {
 		json_object *j = qmp_read(&q, err, sizeof(err));
 
@@ -247,7 +254,7 @@ int qmp_main(const struct cli *c, int argc, char **argv)
 			json_object_put(j);
 	}
 	if (seen) {
-		printf("%s\n", json_object_to_json_string_ext(seen, JSON_C_TO_STRING_PLAIN));
+		print_json(seen);
 		fprintf(stderr, "devmemlab: qmp: %s %.2f s after %s\n", c->wait_event, mono() - t0, cmd);
 	}
 	ret = 0;

@@ -170,6 +170,8 @@ if $LV start 2>"$tmp/lvd"; then
 		"$(lv_xml_ids "$tmp/live.xml")" "$(lv_topo_ids pci-switch)"
 	boot "libvirt device-private" 0 --libvirt -t pci-bar --timeout 600 -- sh /lab/tests/device-private.sh
 	lv_compare "libvirt device-private" device-private libvirt_device-private 1
+	ktap_is "libvirt device-private: dml-bench.json came over the results channel (<channel type='file'>)" \
+		"$(jq -r '[.[] | .direction] | unique | length' "$json" 2>&1)" 7
 	# the panic run reports no results: its exit status (3) is the comparison
 	boot "libvirt kernel-panic" 3 --libvirt -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
 	lv_compare "libvirt kernel-panic" kernel-panic libvirt_kernel-panic 0

@@ -77,6 +77,7 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPt
 	o.append = "lab.probe=1";
 	o.guest_cmd = NULL;
 	o.results_dir = dir;
+	o.qmp = NULL;		/* the socket is for the real boot */
 	snprintf(log, sizeof(log), "%s/kvm-probe.log", dir);
 	snprintf(errf, sizeof(errf), "%s/kvm-probe.stderr", dir);
 	snprintf(serial, sizeof(serial), "%s/kvm-probe.serial", dir);

@@ -50,7 +50,8 @@ UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 TOOLS_DIR := $(BUILD)/guest-tools
-TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-harden dml-stress)
+TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
+		dml-stress)
 UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 BACKEND   ?= qemu

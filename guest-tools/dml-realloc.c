@@ -335,16 +335,6 @@ static char *thp_buf(size_t len)
 	return dml_buffer(len, 1);
 }
 
-static size_t verify_at(const char *base, size_t from, size_t len, uint64_t tag)
-{
-	return dml_verify_at(base, from, len, tag);
-}
-
-static size_t verify(const char *p, size_t len, uint64_t tag)
-{
-	return verify_at(p, 0, len, tag);
-}
-
 static int all_zero(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -414,7 +404,7 @@ static void test_migrate(void)
 		r = migrate_all(DML_IOC_TO_SYS, p, len, compound, &moved);
 		ktap_result(!r && moved == len / 4096, "migrate: %s dev->sys moved %llu pages", o,
 			    (unsigned long long)moved);
-		ktap_result(!verify(p, len, 0x1111 + compound) && wait_idle(),
+		ktap_result(!dml_verify(p, len, 0x1111 + compound) && wait_idle(),
 			    "migrate: %s round trip: data intact, device pages all freed", o);
 	}
 
@@ -429,7 +419,7 @@ static void test_migrate(void)
 	dml_fill(p, len, 0x2222);
 	migrate_all(DML_IOC_TO_DEV, p, len, 1, &moved);
 	faults = dml_get_stats(fd).faults;
-	r = !verify(p, len, 0x2222) && wait_idle();
+	r = !dml_verify(p, len, 0x2222) && wait_idle();
 	faults = dml_get_stats(fd).faults - faults;
 	ktap_result(r && faults == len / THP,
 		    "migrate: CPU reads fault %llu order-9 folios back (PMD path), data intact",
@@ -451,7 +441,7 @@ static void test_migrate(void)
 	dml_fill(p, THP, 0x3333);
 	migrate(DML_IOC_TO_DEV, p, THP, 1, NULL);
 	munmap(p + MB, MB);
-	ktap_result(!verify(p, MB, 0x3333), "migrate: half-unmapped device THP: the rest faults back intact");
+	ktap_result(!dml_verify(p, MB, 0x3333), "migrate: half-unmapped device THP: the rest faults back intact");
 	munmap(p, MB);
 	ktap_result(wait_idle() && dml_get_stats(fd).splits > 0,
 		    "migrate: split device folio returned page by page (%llu splits)",
@@ -464,14 +454,14 @@ static void test_migrate(void)
 	migrate(DML_IOC_TO_DEV, p, THP, 1, NULL);
 	pid = fork();
 	if (pid == 0) {
-		int bad = verify(p, THP, 0x4444) != 0;
+		int bad = dml_verify(p, THP, 0x4444) != 0;
 
 		dml_fill(p, THP, 0x5555);
-		_exit(bad || verify(p, THP, 0x5555));
+		_exit(bad || dml_verify(p, THP, 0x5555));
 	}
 	waitpid(pid, &st, 0);
 	ktap_result(WIFEXITED(st) && !WEXITSTATUS(st), "migrate: fork: the child reads the parent's device data and writes its own");
-	ktap_result(!verify(p, THP, 0x4444), "migrate: fork: the parent's data is unchanged (COW)");
+	ktap_result(!dml_verify(p, THP, 0x4444), "migrate: fork: the parent's data is unchanged (COW)");
 	munmap(p, THP);
 
 	/* MADV_DONTNEED half of a device THP */
@@ -479,7 +469,7 @@ static void test_migrate(void)
 	dml_fill(p, THP, 0x6666);
 	migrate(DML_IOC_TO_DEV, p, THP, 1, NULL);
 	madvise(p, MB, MADV_DONTNEED);
-	ktap_result(all_zero(p, MB) && !verify_at(p, MB, MB, 0x6666),
+	ktap_result(all_zero(p, MB) && !dml_verify_at(p, MB, MB, 0x6666),
 		    "migrate: MADV_DONTNEED half of a device THP: zeroes there, data in the other half");
 	munmap(p, THP);
 
@@ -491,7 +481,7 @@ static void test_migrate(void)
 		char *q = thp_buf(THP);
 		char *r = q ? mremap(p, THP, THP, MREMAP_MAYMOVE | MREMAP_FIXED, q) : MAP_FAILED;
 
-		ktap_result(r != MAP_FAILED && !verify(r, THP, 0x7777),
+		ktap_result(r != MAP_FAILED && !dml_verify(r, THP, 0x7777),
 			    "migrate: mremap of a device THP: data intact at the new address");
 		if (r != MAP_FAILED)
 			munmap(r, THP);
@@ -516,7 +506,7 @@ static void test_migrate(void)
 		r = p ? migrate_all(DML_IOC_TO_DEV, p, THP, 1, &moved) : -1;
 		ktap_result(!r && moved == 512 && dml_get_stats(fd).order9_fallbacks > fb,
 			    "migrate: no free order-9 block: the THP moved as 512 order-0 device pages");
-		ktap_result(p && !verify(p, THP, 0xaaaa), "migrate: fallback pages read back intact");
+		ktap_result(p && !dml_verify(p, THP, 0xaaaa), "migrate: fallback pages read back intact");
 		if (p)
 			munmap(p, THP);
 		while (n)
@@ -549,21 +539,21 @@ static void *race_migrator(void *arg)
 			break;
 		case 1:	/* partial munmap, then the rest */
 			munmap(p + 3 * MB, MB);
-			__atomic_add_fetch(&race_bad, !!verify(p, 3 * MB, tag), __ATOMIC_RELAXED);
+			__atomic_add_fetch(&race_bad, !!dml_verify(p, 3 * MB, tag), __ATOMIC_RELAXED);
 			munmap(p, 3 * MB);
 			continue;
 		case 2:	/* fork, the child checks */
 			if (fork() == 0)
-				_exit(!!verify(p, 4 * MB, tag));
+				_exit(!!dml_verify(p, 4 * MB, tag));
 			wait(NULL);
 			break;
 		case 3:
 			madvise(p + MB, MB, MADV_DONTNEED);
-			__atomic_add_fetch(&race_bad, !!verify(p, MB, tag), __ATOMIC_RELAXED);
+			__atomic_add_fetch(&race_bad, !!dml_verify(p, MB, tag), __ATOMIC_RELAXED);
 			munmap(p, 4 * MB);
 			continue;
 		}
-		__atomic_add_fetch(&race_bad, !!verify(p, 4 * MB, tag), __ATOMIC_RELAXED);
+		__atomic_add_fetch(&race_bad, !!dml_verify(p, 4 * MB, tag), __ATOMIC_RELAXED);
 		munmap(p, 4 * MB);
 		tag += 2;
 	}
@@ -613,26 +603,13 @@ static int evict_fixture(char **a, char **b)
 
 static int evict_intact(char *a, char *b)
 {
-	return !verify(a, 3 * MB + MB / 2, 0x8888) && !verify(b, MB, 0x9999);
+	return !dml_verify(a, 3 * MB + MB / 2, 0x8888) && !dml_verify(b, MB, 0x9999);
 }
 
 static void evict_release(char *a, char *b)
 {
 	munmap(a, 3 * MB + MB / 2);
 	munmap(b, MB);
-}
-
-/* Does touching p kill a child with SIGBUS? */
-static int child_sigbus(volatile char *p)
-{
-	int st = 0;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		(void)p[0];
-		_exit(0);
-	}
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS;
 }
 
 /*
@@ -661,7 +638,7 @@ static void test_unbind_open(void)
 		    "evict: unbind with this file open (held order-9 folio, BAR mapped): returns, data intact");
 	r = dml_ioctl(fd, DML_IOC_STATS, &s);
 	ktap_result(r == -ENODEV, "evict: after unbind the open file's ioctls fail with ENODEV (got %d)", r);
-	ktap_result(bar != MAP_FAILED && child_sigbus(bar),
+	ktap_result(bar != MAP_FAILED && dml_child_sigbus(bar),
 		    "evict: after unbind its BAR mapping is gone (SIGBUS)");
 	if (bar != MAP_FAILED)
 		munmap(bar, 4096);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +229,25 @@ static inline int dml_wait_live(int fd, uint64_t pages)
 		usleep(5000);
 	}
 	return 0;
+}
+
+/* Words of [p, p + len) that differ from dml_fill()'s */
+static inline size_t dml_verify(const char *p, size_t len, uint64_t tag)
+{
+	return dml_verify_at(p, 0, len, tag);
+}
+
+/* Does touching p kill a child with SIGBUS? */
+static inline int dml_child_sigbus(volatile char *p)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		(void)p[0];
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS;
 }
 
 static inline double dml_now(void)

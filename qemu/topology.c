@@ -179,7 +179,8 @@ static int parse_section(struct parser *p, char *s, int line)
 	if (!valid_id(id))
 		return fail(p, line, "[%s] needs an id of letters, digits, '_', '.', '-' (at most %d)",
 			    kind, TOPO_ID_MAX - 1);
-	if (!strcmp(id, "pcie.0") || !strcmp(id, "machine"))
+	if (!strcmp(id, "pcie.0") || !strcmp(id, "machine") ||
+	    !strncmp(id, LAB_ID_PREFIX, strlen(LAB_ID_PREFIX)))
 		return fail(p, line, "id '%s' is reserved", id);
 	if (find_id(t, id) >= 0)
 		return fail(p, line, "duplicate id '%s' (first at line %d)", id,

@@ -10,6 +10,8 @@
 
 #define TOPO_MAX_DEVICES 32
 #define TOPO_ID_MAX 32
+/* ids of the launcher's own QEMU devices (results channel); refused in files */
+#define LAB_ID_PREFIX "devmemlab-"
 
 enum dev_kind {
 	DEV_ROOT_PORT,		/* pcie-root-port on pcie.0 */

@@ -22,7 +22,7 @@
  * and, in a boot of their own (-f pressure: the kernel's OOM report is that
  * boot's expected verdict):
  *   pressure.filled  the guest filled to ~95 MiB available: device data
- *                    comes back by CPU faults and by migration, intact
+ *                    comes back by CPU faults, migration and eviction, intact
  *   pressure.oom     the OOM killer kills a process in its migration loop:
  *                    its device pages are freed, the device clean
  * Usage: dml-harden [kselftest harness options, e.g. -t free_twice]
@@ -485,7 +485,7 @@ static pid_t hog(long target_mib, int until_fd)
 
 TEST_F_TIMEOUT(pressure, filled, 300)
 {
-	const size_t len = 64 * MB;
+	const size_t len = 72 * MB, third = len / 3;
 	char *p = dml_buffer(len, 1);
 	uint64_t moved = 0;
 	pid_t h;
@@ -498,12 +498,18 @@ TEST_F_TIMEOUT(pressure, filled, 300)
 	h = hog(95, -1);
 	ASSERT_LT(0, h);
 	TH_LOG("guest filled: %ld MiB available", mem_available_mib());
-	/* half by CPU faults (order-9 PMD faults), half by migration */
-	EXPECT_EQ(0, dml_verify_at(p, 0, len / 2, 0xe5));
-	r = dml_migrate(self->fd, DML_IOC_TO_SYS, p + len / 2, len / 2, 1, &moved);
+	/* a third by CPU faults (order-9 PMD faults), a third by migration, a third evicted */
+	EXPECT_EQ(0, dml_verify_at(p, 0, third, 0xe5));
+	r = dml_migrate(self->fd, DML_IOC_TO_SYS, p + third, third, 1, &moved);
 	TH_LOG("migration to system: %d, %llu pages; %ld MiB available", r,
 	       (unsigned long long)moved, mem_available_mib());
-	EXPECT_EQ(0, dml_verify_at(p, len / 2, len / 2, 0xe5));
+	EXPECT_EQ(0, dml_verify_at(p, third, third, 0xe5));
+	r = dml_ioctl(self->fd, DML_IOC_EVICT, NULL);
+	TH_LOG("eviction: %d, %llu pages left on the device; %ld MiB available", r,
+	       (unsigned long long)dml_get_stats(self->fd).live_pages, mem_available_mib());
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(0, dml_get_stats(self->fd).live_pages);
+	EXPECT_EQ(0, dml_verify_at(p, 2 * third, third, 0xe5));
 	kill(h, SIGTERM);
 	waitpid(h, NULL, 0);
 	munmap(p, len);

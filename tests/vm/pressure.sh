@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # In-VM, pci-bar: device memory under system memory pressure. The guest is
-# filled to ~95 MiB available while 64 MiB live on device pages: they come
-# back intact by CPU faults and by migration. Then the OOM killer kills a
+# filled to ~95 MiB available while 72 MiB live on device pages: they come
+# back intact by CPU faults, by migration and by eviction (order-9 system
+# folios found by compaction and reclaim). Then the OOM killer kills a
 # process in the middle of its migration loop: its device pages are freed
 # and the device is clean. The kernel's OOM report is this boot's expected
 # verdict (tests/vm.sh).

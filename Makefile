@@ -44,6 +44,8 @@ KERNEL_DEP := $(BUILD)/kernel/.stamp
 endif
 
 LAUNCHER  := qemu/devmemlab
+# the same launcher with AddressSanitizer + UBSan, for tests/unit/asan.sh
+LAUNCHER_ASAN := qemu/devmemlab-asan
 # upstream's test_hmm builds against Debian's headers only
 UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)/upstream/test_hmm.ko))
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
@@ -78,10 +80,10 @@ bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
 
-check: all
+check: all $(LAUNCHER_ASAN)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
-unit: $(LAUNCHER)
+unit: $(LAUNCHER) $(LAUNCHER_ASAN)
 	@tests/run.sh --unit
 
 # --- host side ---
@@ -96,6 +98,13 @@ LAUNCHER_SRC := $(wildcard qemu/*.c)
 $(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c libvirt) -o $@ $(LAUNCHER_SRC) \
 		$$(pkg-config --libs json-c libvirt)
+# Every sanitizer finding is fatal. clang, whose UBSan (unlike gcc's) writes
+# its reports to UBSAN_OPTIONS=log_path, where tests/unit/asan.sh looks;
+# warnings are the gcc build's job (-Werror there).
+SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(LAUNCHER_ASAN): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
+	clang $(filter-out -Werror,$(HOST_CFLAGS)) $(SANITIZE) $$(pkg-config --cflags json-c libvirt) \
+		-o $@ $(LAUNCHER_SRC) $$(pkg-config --libs json-c libvirt)
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp
@@ -157,7 +166,7 @@ $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs \
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/inputs \
 		$(BUILD)/test-logs
 
 distclean: clean

@@ -24,6 +24,10 @@ if ! grep -q '^ID=debian' /etc/os-release || ! grep -q 'VERSION_CODENAME=bookwor
 fi
 
 # Host packages: name:suite (suite empty = the default release).
+# clang (bookworm's 14) builds the sanitized launcher (make qemu/devmemlab-asan)
+# and the topology fuzzer; libclang-rt-14-dev holds its ASan/UBSan and
+# libFuzzer runtimes (clang only recommends it, and we install without
+# recommends).
 # libvirt is bookworm's 9.0: measured working with QEMU 10.0 (18 packages,
 # systemd only to its bookworm point release); backports' 11.3 would pull
 # systemd 254 from backports as well. The package starts its daemon only
@@ -31,7 +35,8 @@ fi
 PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
 	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:
-	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:"
+	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:
+	clang: libclang-rt-14-dev:"
 
 missing=
 for p in $PKGS; do

@@ -13,7 +13,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 . tests/libvirt-lib.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- topologies/*.ini

@@ -8,7 +8,7 @@
 # line with double quotes; what the kernel cannot carry is refused.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
 ktap_plan $(($# + 12))

@@ -8,7 +8,7 @@
 # creates a results directory.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 touch "$tmp/kernel" "$tmp/initrd"
 

@@ -46,6 +46,8 @@ endif
 LAUNCHER  := qemu/devmemlab
 # the same launcher with AddressSanitizer + UBSan, for tests/unit/asan.sh
 LAUNCHER_ASAN := qemu/devmemlab-asan
+# libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
+FUZZER    := $(BUILD)/fuzz/topology-fuzz
 # upstream's test_hmm builds against Debian's headers only
 UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)/upstream/test_hmm.ko))
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
@@ -80,10 +82,10 @@ bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
 
-check: all $(LAUNCHER_ASAN)
+check: all $(LAUNCHER_ASAN) $(FUZZER)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
-unit: $(LAUNCHER) $(LAUNCHER_ASAN)
+unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER)
 	@tests/run.sh --unit
 
 # --- host side ---
@@ -105,6 +107,11 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 $(LAUNCHER_ASAN): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	clang $(filter-out -Werror,$(HOST_CFLAGS)) $(SANITIZE) $$(pkg-config --cflags json-c libvirt) \
 		-o $@ $(LAUNCHER_SRC) $$(pkg-config --libs json-c libvirt)
+FUZZ_SRC  := tests/fuzz/topology-fuzz.c qemu/topology.c qemu/qemu_argv.c qemu/libvirt_xml.c
+$(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
+	@mkdir -p $(@D)
+	clang $(filter-out -Werror,$(HOST_CFLAGS)) -fsanitize=fuzzer $(SANITIZE) $$(pkg-config --cflags json-c) \
+		-o $@ $(FUZZ_SRC) $$(pkg-config --libs json-c)
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp
@@ -166,7 +173,7 @@ $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/inputs \
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/fuzz $(BUILD)/inputs \
 		$(BUILD)/test-logs
 
 distclean: clean

@@ -13,6 +13,8 @@
 #   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
 #   BACKEND=libvirt   demo/bench/p2p through libvirt (LIBVIRT_URI, default
 #                     qemu:///system; a local daemon is started if none runs)
+#   DEVMEMLAB_MIRROR=URI  Debian archive for host and guest packages (default:
+#                     the one the host's apt sources name; scripts/debian-mirror.sh)
 # See docs/guest-kernel.md.
 
 include guest-kernel/versions.env
@@ -116,7 +118,7 @@ $(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp
 $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
-	@$(SUDO) guest-kernel/buildroot.sh $(ROOT)
+	@$(SUDO) $(if $(DEVMEMLAB_MIRROR),env DEVMEMLAB_MIRROR='$(DEVMEMLAB_MIRROR)') guest-kernel/buildroot.sh $(ROOT)
 
 # Debian's linux-source: checkpatch for tests/unit/style.sh, upstream test_hmm
 $(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp

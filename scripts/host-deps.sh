@@ -8,8 +8,10 @@
 # 32 s CD-ROM stall of bookworm's 1.16.2). Never adds trixie or sid to the
 # host's sources: guest packages are fetched with a private apt
 # configuration (guest-kernel/apt-private.sh) or live in the trixie build
-# root.
+# root. The bookworm-backports source it adds (if missing) names the archive
+# the host's own apt sources name, or DEVMEMLAB_MIRROR (scripts/debian-mirror.sh).
 set -eu
+. "$(dirname "$0")/debian-mirror.sh"
 
 log() { printf 'devmemlab: host-deps: %s\n' "$*"; }
 
@@ -56,8 +58,9 @@ fi
 
 bpo=/etc/apt/sources.list.d/devmemlab-bookworm-backports.list
 if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	log "adding bookworm-backports to apt sources ($bpo)"
-	echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee "$bpo" >/dev/null
+	debian_mirror_init
+	log "adding bookworm-backports at $DEBIAN_MIRROR ($DEBIAN_MIRROR_FROM) to apt sources ($bpo)"
+	echo "deb $DEBIAN_MIRROR bookworm-backports main" | $SUDO tee "$bpo" >/dev/null
 fi
 
 log "apt-get update"

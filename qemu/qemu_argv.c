@@ -41,28 +41,32 @@ void argv_add(struct argv *a, const char *s)
 	argv_take(a, must(strdup(s)));
 }
 
+__attribute__((format(printf, 1, 0)))
+static char *vxasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	return must(vasprintf(&s, fmt, ap) < 0 ? NULL : s);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = vxasprintf(fmt, ap);
 	va_end(ap);
-	return must(n < 0 ? NULL : s);
+	return s;
 }
 
 void argv_addf(struct argv *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	argv_take(a, vxasprintf(fmt, ap));
 	va_end(ap);
-	argv_take(a, must(n < 0 ? NULL : s));
 }
 
 /* A string stream for the emitters: mem_open(), fprintf(), mem_close() */

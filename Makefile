@@ -3,6 +3,7 @@
 # devmemlab: the entry point.
 #   make demo     boot the default topology (pci-bar), run the main workload
 #   make check    every test: host unit tests and in-VM tests
+#   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=)
 # Both install what they need on a Debian 12 host (via sudo when not root).
 #
 # Knobs:
@@ -55,7 +56,8 @@ UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 TOOLS_DIR := $(BUILD)/guest-tools
-TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p)
+TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
+		dml-stress)
 UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 BACKEND   ?= qemu
@@ -66,7 +68,7 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: all demo bench p2p check deps kernel buildroot launcher module guest-tools initramfs \
+.PHONY: all demo bench p2p stress check deps kernel buildroot launcher module guest-tools initramfs \
 	unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -74,6 +76,12 @@ all: $(LAUNCHER) $(INITRAMFS)
 
 demo: all
 	$(RUN) -t $(TOPOLOGY) --timeout 300 --script /lab/demo.sh
+
+# dml-stress for STRESS_SECONDS (default 10 minutes) from STRESS_SEED (default: new, printed)
+STRESS_SECONDS ?= 600
+stress: all
+	$(RUN) -t pci-bar --timeout $$(($(STRESS_SECONDS) + 300)) -- sh /lab/tests/stress.sh \
+		$(STRESS_SECONDS) $(STRESS_SEED)
 
 # the P2PDMA matrix on pci-switch
 p2p: all
@@ -162,7 +170,8 @@ $(BUILD)/inputs: FORCE
 		echo "$(abspath $(KERNEL)) $(abspath $(MODULES)) $(GUEST_KVER) $(KERNEL_SRC)" > $@
 
 guest-tools: $(TOOLS)
-$(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmemlab_uapi.h guest-tools/Makefile $(ROOT)/.devmemlab-stamp
+$(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmemlab_uapi.h guest-tools/Makefile \
+		$(ROOT)/.devmemlab-stamp $(BUILD)/linux-source/.stamp
 	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/guest-tools O=/src/$(TOOLS_DIR)
 
 initramfs: $(INITRAMFS)

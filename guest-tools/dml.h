@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +56,30 @@ static inline void ktap_diag(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/*
+ * A known kernel issue, asserted: @seen is the documented wrong behaviour,
+ * @fixed the right one. Documented behaviour: ok # XFAIL; fixed: ok # XPASS
+ * (visible in the runner's output); anything else fails.
+ */
+__attribute__((format(printf, 4, 5)))
+static inline int ktap_known_issue(int seen, int fixed, const char *issue, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", seen || fixed ? "" : "not ", ++ktap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (fixed)
+		printf(" # XPASS fixed: %s", issue);
+	else if (seen)
+		printf(" # XFAIL %s", issue);
+	putchar('\n');
+	fflush(stdout);
+	ktap_failed += !seen && !fixed;
+	return seen || fixed;
 }
 
 static inline int ktap_exit(void)
@@ -151,6 +177,77 @@ static inline char *dml_buffer(size_t len, int huge)
 	munmap(p + len, raw + DML_THP - p);
 	madvise(p, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return p;
+}
+
+/* Deterministic contents: word i of a buffer filled with @tag */
+static inline void dml_fill(char *p, size_t len, uint64_t tag)
+{
+	uint64_t *w = (uint64_t *)p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		w[i] = tag ^ (i * 0x9e3779b97f4a7c15ull);
+}
+
+/* Bad words in [from, from + len) of a buffer filled with dml_fill(base, .., tag) */
+static inline size_t dml_verify_at(const char *base, size_t from, size_t len, uint64_t tag)
+{
+	const uint64_t *w = (const uint64_t *)base;
+	size_t bad = 0;
+
+	for (size_t i = from / 8; i < (from + len) / 8; i++)
+		if (w[i] != (tag ^ (i * 0x9e3779b97f4a7c15ull)) && bad++ < 3)
+			ktap_diag("mismatch at byte %zu: %#llx", i * 8, (unsigned long long)w[i]);
+	return bad;
+}
+
+/* DML_IOC_TO_DEV / DML_IOC_TO_SYS over [p, p + len); *moved: pages migrated */
+static inline int dml_migrate(int fd, unsigned long cmd, void *p, size_t len, int compound,
+			      uint64_t *moved)
+{
+	struct dml_migrate m = { .addr = (uintptr_t)p, .npages = len / 4096,
+				 .flags = compound ? DML_MIGRATE_COMPOUND : 0 };
+	int r = dml_ioctl(fd, cmd, &m);
+
+	if (moved)
+		*moved = m.migrated;
+	return r;
+}
+
+static inline int dml_set_fault(int fd, unsigned int mode, unsigned int nth)
+{
+	struct dml_fault f = { .mode = mode, .nth = nth };
+
+	return dml_ioctl(fd, DML_IOC_FAULT, &f);
+}
+
+/* Wait up to 1 s until at most @pages are live (frees are not synchronous, I-7). */
+static inline int dml_wait_live(int fd, uint64_t pages)
+{
+	for (int i = 0; i < 200; i++) {
+		if (dml_get_stats(fd).live_pages <= pages)
+			return 1;
+		usleep(5000);
+	}
+	return 0;
+}
+
+/* Words of [p, p + len) that differ from dml_fill()'s */
+static inline size_t dml_verify(const char *p, size_t len, uint64_t tag)
+{
+	return dml_verify_at(p, 0, len, tag);
+}
+
+/* Does touching p kill a child with SIGBUS? */
+static inline int dml_child_sigbus(volatile char *p)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		(void)p[0];
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS;
 }
 
 static inline double dml_now(void)

@@ -18,6 +18,7 @@
 #include "launch.h"
 #include "libvirt_run.h"
 #include "libvirt_xml.h"
+#include "results.h"
 
 #define KVM_PROBE_TIMEOUT 30
 
@@ -75,6 +76,8 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPt
 	o.accel = "kvm";
 	o.append = "lab.probe=1";
 	o.guest_cmd = NULL;
+	o.results_dir = dir;
+	o.qmp = NULL;		/* the socket is for the real boot */
 	snprintf(log, sizeof(log), "%s/kvm-probe.log", dir);
 	snprintf(errf, sizeof(errf), "%s/kvm-probe.stderr", dir);
 	snprintf(serial, sizeof(serial), "%s/kvm-probe.serial", dir);
@@ -342,7 +345,8 @@ static void abs_path(const char *in, char *out, size_t len)
 
 static void remove_probe_dir(const char *dir)
 {
-	static const char *const files[] = { "kvm-probe.log", "kvm-probe.stderr", "kvm-probe.serial" };
+	static const char *const files[] = { "kvm-probe.log", "kvm-probe.stderr", "kvm-probe.serial",
+					     RESULTS_STREAM };
 	char path[PATH_MAX + 32];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -427,7 +431,7 @@ static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struc
 int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 {
 	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
-	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX];
+	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], rdir[PATH_MAX];
 	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
 	int remote = c->libvirt && lv_uri_is_remote(c->connect);
 	struct boot_result *r;
@@ -473,6 +477,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	}
 	abs_path(c->workdir ? c->workdir : dir, work, sizeof(work));
 	o->workdir = work;
+	abs_path(dir, rdir, sizeof(rdir));	/* the results channel's stream */
+	o->results_dir = rdir;
 
 	if (!c->accel || !strcmp(c->accel, "auto"))
 		o->accel = kvm_works(o, dir, lv, why, sizeof(why)) ? "kvm" : "tcg";
@@ -514,6 +520,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		boot_libvirt(lv, t, o, remote, dir, &bo, r);
 	else
 		boot_watch(a.v, &bo, r);
+	results_unpack(dir);
 	write_json(dir, t, o, why, c, r);
 	ret = report(t, o, dir, c, r);
 	free((char *)bo.console_log);

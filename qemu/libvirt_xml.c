@@ -344,7 +344,7 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 		      const struct lv_opts *lo, char **xml, char *err, size_t errlen)
 {
 	struct lvgen g = { .t = t, .o = o, .lo = lo, .root_slot = 1 };
-	char cmdline[4096], done[TOPO_MAX_DEVICES] = { 0 };
+	char cmdline[4096], done[TOPO_MAX_DEVICES] = { 0 }, results[PATH_MAX + 32];
 	char *devices = NULL, *out = NULL, *cxlm;
 	size_t dlen = 0, olen = 0;
 	FILE *f;
@@ -411,7 +411,15 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 	fputs(devices, f);
 	fputs("    <serial type='file'>\n      <source path='", f);
 	xml_esc(f, lo->serial);
-	fputs("'/>\n      <target port='0'/>\n    </serial>\n"
+	fputs("'/>\n      <target port='0'/>\n    </serial>\n", f);
+	/* the results channel, its controller on the next free slot of pcie.0 as under QEMU */
+	fputs("    <controller type='virtio-serial' index='0'>\n", f);
+	fprintf(f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n",
+		g.root_slot);
+	fputs("    </controller>\n    <channel type='file'>\n      <source path='", f);
+	qemu_results_path(o, results, sizeof(results));
+	xml_esc(f, results);
+	fputs("'/>\n      <target type='virtio' name='" RESULTS_PORT "'/>\n    </channel>\n"
 	      "    <memballoon model='none'/>\n  </devices>\n", f);
 	if (g.cmd.n) {
 		fputs("  <qemu:commandline>\n", f);

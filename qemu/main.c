@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	      "       devmemlab qemu-cmd -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab run -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab libvirt-xml -t TOPO [options] [-- guest command]\n"
+	      "       devmemlab qmp [--wait-event NAME] [--timeout S] SOCKET COMMAND [ARGS-JSON]\n"
 	      "options:\n"
 	      "  -t, --topology NAME|FILE  topology name (topologies/NAME.ini) or file\n"
 	      "  --kernel FILE             guest kernel (default build/kernel/vmlinuz)\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 	      "  -v, --verbose             run: echo every console line\n"
 	      "  --libvirt                 run: start the VM through libvirt, not QEMU directly\n"
 	      "  --connect URI             libvirt URI (default qemu:///system)\n"
+	      "  --qmp PATH                run, qemu-cmd: QMP socket at PATH (QEMU backend)\n"
+	      "  --wait-event NAME         qmp: then wait for event NAME (of the command's \"id\")\n"
 	      "exit status of run: 0 pass, 1 workload failed, 2 bad input, 3 kernel problem,\n"
 	      "4 deadline passed, 5 QEMU or libvirt failed\n", f);
 }
@@ -191,6 +194,7 @@ static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char 
 		.workdir = c->workdir ? c->workdir : ".",
 		.append = *append ? append : NULL,
 		.guest_cmd = c->guest_cmd,
+		.qmp = c->qmp,
 	};
 }
 
@@ -243,11 +247,24 @@ static void print_modules(void)
 	free(m);
 }
 
+/* --qmp: QEMU backend only; QEMU replaces a socket there, nothing else. */
+static void check_qmp(const struct cli *c, const char *cmd)
+{
+	struct stat st;
+
+	if (c->libvirt || !strcmp(cmd, "libvirt-xml"))
+		die_usage("--qmp works with the QEMU backend only (under libvirt: virsh qemu-monitor-command)");
+	if (!strcmp(cmd, "run") && !lstat(c->qmp, &st) && !S_ISSOCK(st.st_mode))
+		die_usage("--qmp %s: exists and is not a socket", c->qmp);
+	if (!strcmp(cmd, "run"))
+		cleanup_register(c->qmp);	/* QEMU removes it, unless it is killed */
+}
+
 static void parse_args(int argc, char **argv, struct cli *c)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_ACCEL, OPT_TIMEOUT, OPT_RESULTS, OPT_SCRIPT, OPT_APPEND,
 	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL, OPT_CPUS, OPT_LIBVIRT,
-	       OPT_CONNECT };
+	       OPT_CONNECT, OPT_QMP, OPT_WAIT_EVENT };
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "topologies", required_argument, NULL, OPT_TOPODIR },
@@ -265,6 +282,8 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "libvirt", no_argument, NULL, OPT_LIBVIRT },
 		{ "connect", required_argument, NULL, OPT_CONNECT },
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ "wait-event", required_argument, NULL, OPT_WAIT_EVENT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -288,6 +307,8 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		case OPT_SHELL: c->shell = 1; break;
 		case OPT_LIBVIRT: c->libvirt = 1; break;
 		case OPT_CONNECT: c->connect = optarg; break;
+		case OPT_QMP: c->qmp = optarg; break;
+		case OPT_WAIT_EVENT: c->wait_event = optarg; break;
 		case 'v': c->verbose = 1; break;
 		case OPT_CPUS:
 			errno = 0;
@@ -340,6 +361,10 @@ int main(int argc, char **argv)
 		print_modules();
 		return 0;
 	}
+	if (!strcmp(cmd, "qmp"))
+		return qmp_main(&c, argc, argv);
+	if (c.qmp)
+		check_qmp(&c, cmd);
 	if (!strcmp(cmd, "qemu-cmd"))
 		return cmd_qemu_cmd(&c);
 	if (!strcmp(cmd, "describe"))

@@ -144,6 +144,11 @@ void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
 		snprintf(buf, len, "%s-%s", o->shm_prefix, d->id);
 }
 
+void qemu_results_path(const struct qemu_opts *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", o->results_dir ? o->results_dir : o->workdir, RESULTS_STREAM);
+}
+
 static void emit_root_port(const struct topology *t, const struct topo_device *d,
 			   const struct qemu_opts *o, struct argv *a)
 {
@@ -369,7 +374,7 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 		    struct argv *a, char *err, size_t errlen)
 {
-	char *cxlm, cmdline[4096], mem[32];
+	char *cxlm, cmdline[4096], mem[32], path[PATH_MAX + 32];
 	char done[TOPO_MAX_DEVICES] = { 0 };
 	int cxl = topo_has_kind(t, DEV_CXL_HOST_BRIDGE);
 
@@ -404,5 +409,18 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	argv_add(a, cmdline);
 	for (int i = 0; i < t->ndev; i++)
 		emit_tree(t, i, o, a, done);
+	/* after the topology's devices: the next free slot on pcie.0, as under libvirt */
+	qemu_results_path(o, path, sizeof(path));
+	argv_add(a, "-device");
+	argv_add(a, "virtio-serial-pci,id=" LAB_ID_PREFIX "vser,bus=pcie.0");
+	argv_add(a, "-chardev");
+	argv_addf(a, "file,id=" LAB_ID_PREFIX "results,path=%s", path);
+	argv_add(a, "-device");
+	argv_add(a, "virtserialport,bus=" LAB_ID_PREFIX "vser.0,chardev=" LAB_ID_PREFIX
+		 "results,name=" RESULTS_PORT);
+	if (o->qmp) {
+		argv_add(a, "-qmp");
+		argv_addf(a, "unix:%s,server=on,wait=off", o->qmp);
+	}
 	return 0;
 }

@@ -30,7 +30,18 @@ struct qemu_opts {
 	const char *workdir;	/* NVMe disk images: WORKDIR/ID.img */
 	const char *append;	/* extra kernel parameters, may be NULL */
 	char *const *guest_cmd;	/* argv for the guest after "--", may be NULL */
+	const char *results_dir;	/* the results channel's stream: DIR/RESULTS_STREAM (NULL: workdir) */
+	const char *qmp;	/* QMP socket path (QEMU backend), may be NULL */
 };
+
+/*
+ * The results channel: a virtio-serial port of this name, to which the
+ * guest's /init writes the files the workload left in /results, framed
+ * (guest-tools/init); QEMU (or libvirt) writes it to DIR/RESULTS_STREAM and
+ * the launcher unpacks it (results.c). The console keeps the kernel's lines.
+ */
+#define RESULTS_PORT	"org.devmemlab.results"
+#define RESULTS_STREAM	"results.stream"
 
 /*
  * Kernel parameters the guest needs for this topology (console, log level,
@@ -48,6 +59,9 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
  * and WORKDIR/ID.img then fit in PATH_MAX.
  */
 #define QEMU_PREFIX_MAX (PATH_MAX - TOPO_ID_MAX - 8)
+
+/* Path of the results channel's stream file. */
+void qemu_results_path(const struct qemu_opts *o, char *buf, size_t len);
 
 /* Path of the backing file of ivshmem device d (lab-managed or the user's). */
 void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "results.h"
 #include "run.h"
 
 volatile int run_interrupted;
@@ -113,8 +114,7 @@ static void open_capture(struct console *w, const char *name)
 {
 	char path[1024];
 
-	if (!w->o->files_dir || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name) || *name == '.')
+	if (!w->o->files_dir || !results_name_ok(name))
 		return;
 	snprintf(path, sizeof(path), "%s/%s", w->o->files_dir, name);
 	w->file = fopen(path, "w");

@@ -217,7 +217,8 @@ static int parse_section(struct parser *p, char *s, int line)
 	if (k == DEV_NVME && strlen(id) > TOPO_NVME_ID_MAX)
 		return fail(p, line, "nvme id '%s' is longer than %d characters (its serial dml-ID must fit NVMe's %d)",
 			    id, TOPO_NVME_ID_MAX, TOPO_NVME_ID_MAX + 4);
-	if (!strcmp(id, "pcie.0") || !strcmp(id, "machine"))
+	if (!strcmp(id, "pcie.0") || !strcmp(id, "machine") ||
+	    !strncmp(id, LAB_ID_PREFIX, strlen(LAB_ID_PREFIX)))
 		return fail(p, line, "id '%s' is reserved", id);
 	if (find_id(t, id) >= 0)
 		return fail(p, line, "duplicate id '%s' (first at line %d)", id,

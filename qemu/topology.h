@@ -18,6 +18,8 @@
 #define TOPO_LINE_MAX 1023		/* characters of a line, without its newline */
 /* An NVMe serial is 20 bytes (QEMU pads or cuts it): "dml-" + at most 16 */
 #define TOPO_NVME_ID_MAX 16
+/* ids of the launcher's own QEMU devices (results channel); refused in files */
+#define LAB_ID_PREFIX "devmemlab-"
 
 enum dev_kind {
 	DEV_ROOT_PORT,		/* pcie-root-port on pcie.0 */

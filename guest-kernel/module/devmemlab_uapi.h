@@ -28,7 +28,7 @@ enum dml_invariant {
 	DML_I_LAYOUT = 2,		/* I-2: head/tail/folio/order/nr_pages/pgmap */
 	DML_I_ALLOCATOR = 3,		/* I-3: allocator records agree with live folios */
 	DML_I_REF_BALANCE = 5,		/* I-5: inits - frees == live pages */
-	DML_I_LEAKED_REF = 7,		/* I-7: a folio its owner freed still has references */
+	DML_I_LEAKED_REF = 7,		/* I-7: references beyond its owners' (file + mappings) */
 	DML_I_MAPCOUNT = 9,		/* unmapped folio has mapcounts */
 };
 
@@ -48,8 +48,9 @@ enum dml_check_what {
 	DML_W_BLOCK,		/* the allocator has no block under a live folio */
 	DML_W_BALANCE,		/* inits - frees != live pages */
 	DML_W_TOTAL,		/* free + allocated != device pages */
-	DML_W_LEAKED,		/* freed by its owner, references remain */
+	DML_W_LEAKED,		/* refcount != held by a file + mapcount */
 	DML_W_MAPPED,		/* unmapped (no mapping) folio has mapcounts */
+	DML_W_BLOCK_LIVE,	/* a block's live count != pages of its recorded folios */
 };
 
 struct dml_violation {
@@ -60,7 +61,7 @@ struct dml_violation {
 	__s64 want;
 };
 
-#define DML_CHECK_REPORT 8
+#define DML_CHECK_REPORT 8	/* the first violation of each kind, up to 8 kinds */
 struct dml_check {
 	__u64 pages_checked;
 	__u64 folios_checked;
@@ -101,12 +102,20 @@ enum dml_fault_mode {
 	DML_FI_STALE_TAILS,	/* upper-buddy re-init keeps the old tails' head pointer */
 	DML_FI_SKIP_REINIT,	/* recycled block handed out without re-initialisation */
 	DML_FI_LEAK_REF,	/* free leaks a reference: folio_free never runs */
+	DML_FI_EXTRA_REF,	/* DML_IOC_ALLOC takes a reference nobody owns */
+	DML_FI_DROP_SPLIT,	/* the split callback forgets the new folio's order */
+	DML_FI_FAIL_SYS_ALLOC,	/* system folio allocations fail from the nth on */
+	DML_FI_FAIL_DEV_ALLOC,	/* device block allocations fail from the nth on */
 	DML_FI_COUNT
 };
 
+/*
+ * DML_IOC_FAULT: one mode at a time for the whole device. DML_FI_NONE
+ * repairs what the previous mode left (leaked and extra references).
+ */
 struct dml_fault {
 	__u32 mode;		/* enum dml_fault_mode */
-	__u32 pad;
+	__u32 nth;		/* FAIL_*_ALLOC: 1 = the next allocation fails; else 0 */
 };
 
 /* DML_IOC_DUMP: struct page state of up to DML_DUMP_MAX pages */
@@ -126,7 +135,11 @@ struct dml_dump {
 	__u64 ptr;		/* struct dml_page_state[npages] */
 };
 
-/* DML_IOC_KCOPY: the copy routine migration uses, on the same bytes, no migration */
+/*
+ * DML_IOC_KCOPY: the copy routine migration uses, on the same bytes, no
+ * migration. The range [0, bytes) of device memory is taken from the
+ * allocator for the copy: EBUSY if any of it holds a live folio.
+ */
 #define DML_KCOPY_TO_BAR	0
 #define DML_KCOPY_FROM_BAR	1
 struct dml_kcopy {
@@ -136,10 +149,14 @@ struct dml_kcopy {
 	__u64 nsec;		/* out */
 };
 
-/* DML_IOC_SCAN: what migrate_device_range() collects over [offset, +npages) */
+/*
+ * DML_IOC_SCAN: what migrate_device_range() collects over [offset, +npages)
+ * (whole order-9 blocks; EBUSY while a fault-injection mode is set or an
+ * injected fault is live: those struct pages are corrupt on purpose).
+ */
 struct dml_scan {
-	__u64 offset;
-	__u64 npages;
+	__u64 offset;		/* multiple of 512 */
+	__u64 npages;		/* multiple of 512, at most 4096 */
 	__u64 collected;	/* out: folios collected (then restored) */
 	__u64 collected_pages;	/* out: pages in them */
 };
@@ -163,6 +180,11 @@ struct dml_p2p_test {
 #define DML_IOC_DUMP		_IOW(DML_IOC_MAGIC, 8, struct dml_dump)
 #define DML_IOC_KCOPY		_IOWR(DML_IOC_MAGIC, 9, struct dml_kcopy)
 #define DML_IOC_SCAN		_IOWR(DML_IOC_MAGIC, 10, struct dml_scan)
+/*
+ * DML_IOC_EVICT: migrate every mapped device folio to system memory; 0, or
+ * EBUSY if some stayed after the retries (folios held through DML_IOC_ALLOC
+ * are a file's, not a mapping's, and stay)
+ */
 #define DML_IOC_EVICT		_IO(DML_IOC_MAGIC, 11)
 #define DML_IOC_P2P_TEST	_IOWR(DML_IOC_MAGIC, 12, struct dml_p2p_test)
 

@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/xarray.h>
 
 #include "devmemlab_uapi.h"
@@ -40,19 +41,35 @@ struct dml_dev {
 	 * @blk:  the buddy block covering the page, NULL when free
 	 * @live: at a block's first page: pages of it not yet freed
 	 * @ford: order + 1 at the head of a live folio, else 0
+	 * @held: at a head: the folio is held by a file (DML_IOC_ALLOC), not
+	 *        by mappings; set and cleared under @lock
 	 */
 	struct gpu_buddy_block **blk;
 	atomic_t *live;
 	u8 *ford;
+	unsigned long *held;
+	/*
+	 * Eviction against the release of held folios: a file's folio is
+	 * never collected for eviction while its owner drops it (a migrated
+	 * folio nobody maps would reach the LRU uncharged). Taken before @lock.
+	 */
+	struct mutex evict_lock;
 	/* blocks whose last page was freed, waiting for @lock (folio_free is IRQ-safe) */
 	spinlock_t pending_lock;
 	struct list_head pending;
 
 	/* fault injection and what it must repair */
 	u32 fault_mode;
+	u32 fault_nth;			/* FAIL_*_ALLOC: the first allocation to fail */
+	atomic_t fault_allocs;		/* allocations counted since the mode was set */
 	struct xarray fi_heads;		/* held heads with an injected fault -> mode */
-	struct xarray leaked;		/* heads whose free leaked a reference -> order */
-	struct mutex fi_lock;
+	/*
+	 * heads with a reference nobody owns (LEAK_REF, EXTRA_REF) -> count:
+	 * dropped when the mode is reset. Repair only: the checker never
+	 * reads it, it finds such references from refcount and owners alone.
+	 */
+	struct xarray fi_refs;
+	struct mutex fi_lock;		/* mode changes and repairs; DML_IOC_SCAN */
 
 	/* statistics (struct dml_stats) */
 	atomic64_t init_pages, freed_pages, frees, splits, faults;
@@ -61,13 +78,19 @@ struct dml_dev {
 
 	/*
 	 * Open files outlive an unbind: each holds a reference on the
-	 * dml_dev; @removed (under @gone, written by remove()) turns their
-	 * ioctls and mmaps into -ENODEV once the memory is gone.
+	 * dml_dev. Every ioctl and mmap runs inside dml_enter()/dml_exit(),
+	 * an SRCU read section: remove() sets @removed, then
+	 * synchronize_srcu() waits for those in flight, and later ones fail
+	 * with -ENODEV. An SRCU reader never waits for remove(), so taking
+	 * mmap_lock inside one (migration) and entering one under mmap_lock
+	 * (mmap) cannot deadlock, unlike a rwsem (drm_dev_enter() is the
+	 * same pattern).
 	 */
 	struct kref ref;
-	struct rw_semaphore gone;
-	struct list_head files;		/* struct dml_file, under @gone */
+	struct srcu_struct srcu;
 	bool removed;
+	struct mutex files_lock;	/* @files; never held across mmap_lock */
+	struct list_head files;		/* struct dml_file */
 };
 
 /* per open file: device folios allocated through DML_IOC_ALLOC */
@@ -97,20 +120,28 @@ static inline struct page *dml_index_page(struct dml_dev *dev, unsigned long i)
 int dml_mem_init(struct dml_dev *dev);
 void dml_mem_fini(struct dml_dev *dev);
 struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset, int *err);
+unsigned int dml_evictable(struct dml_dev *dev, unsigned long i);
+int dml_reserve(struct dml_dev *dev, u64 bytes, struct list_head *blocks);
+void dml_unreserve(struct dml_dev *dev, struct list_head *blocks);
 void dml_drain_pending(struct dml_dev *dev);
 void dml_drain_pending_locked(struct dml_dev *dev);
 int dml_user_alloc(struct dml_file *f, struct dml_alloc *a);
 int dml_user_free(struct dml_file *f, struct dml_alloc *a);
 void dml_user_release(struct dml_file *f);
-int dml_set_fault(struct dml_dev *dev, u32 mode);
+int dml_set_fault(struct dml_dev *dev, u32 mode, u32 nth);
+bool dml_fail_alloc(struct dml_dev *dev, u32 mode);
 void dml_stats(struct dml_dev *dev, struct dml_stats *s);
 void dml_copy(void *dst, const void *src, size_t len);
+
+/* eviction: passes of the ioctl, and of remove() before memunmap_pages() */
+#define DML_EVICT_PASSES	4
+#define DML_REMOVE_PASSES	12
 
 /* dml_migrate.c */
 vm_fault_t dml_migrate_to_ram(struct vm_fault *vmf);
 int dml_migrate_to_dev(struct dml_dev *dev, struct dml_migrate *m);
 int dml_migrate_to_sys(struct dml_dev *dev, struct dml_migrate *m);
-int dml_evict_all(struct dml_dev *dev);
+int dml_evict_all(struct dml_dev *dev, unsigned int passes);
 int dml_scan(struct dml_dev *dev, struct dml_scan *s);
 int dml_kcopy(struct dml_dev *dev, struct dml_kcopy *k);
 

@@ -26,20 +26,27 @@ static const char *const dml_what_names[] = {
 	[DML_W_BLOCK] = "allocator block",
 	[DML_W_BALANCE] = "inits - frees vs live pages",
 	[DML_W_TOTAL] = "free + allocated vs device pages",
-	[DML_W_LEAKED] = "references after the owner's free",
+	[DML_W_LEAKED] = "references beyond its file's and mappings'",
 	[DML_W_MAPPED] = "mapcount of an unmapped folio",
+	[DML_W_BLOCK_LIVE] = "block's live pages vs its recorded folios",
 };
 
 static void dml_viol(struct dml_dev *dev, struct dml_check *c, unsigned long pfn,
 		     u32 inv, u32 what, s64 got, s64 want)
 {
-	if (c->nreported < DML_CHECK_REPORT)
+	unsigned int k;
+
+	/* the first violation of each kind is reported */
+	for (k = 0; k < c->nreported && c->v[k].what != what; k++)
+		;
+	if (k == c->nreported && k < DML_CHECK_REPORT)
 		c->v[c->nreported++] = (struct dml_violation) {
 			.pfn = pfn, .invariant = inv, .what = what, .got = got, .want = want,
 		};
+	/* ratelimited: a check beside running migrations finds many (not quiescent) */
 	if (c->violations < 8)
-		pr_err("%s: check: I-%u (%s) violated at device pfn %lu: got %lld, want %lld\n",
-		       dev->name, inv, dml_what_names[what], pfn, got, want);
+		pr_err_ratelimited("%s: check: I-%u (%s) violated at device pfn %lu: got %lld, want %lld\n",
+				   dev->name, inv, dml_what_names[what], pfn, got, want);
 	c->violations++;
 }
 
@@ -56,8 +63,6 @@ static void dml_check_folio(struct dml_dev *dev, struct dml_check *c, unsigned l
 	unsigned long n = 1ul << order, j;
 
 	c->folios_checked++;
-	if (xa_load(&dev->leaked, i))
-		dml_viol(dev, c, i, DML_I_LEAKED_REF, DML_W_LEAKED, page_ref_count(page), 0);
 	if (!!PageHead(page) != !!order)
 		dml_viol(dev, c, i, DML_I_LAYOUT, DML_W_HEAD_FLAG, !!PageHead(page), !!order);
 	if (PageTail(page))
@@ -75,6 +80,15 @@ static void dml_check_folio(struct dml_dev *dev, struct dml_check *c, unsigned l
 			dml_viol(dev, c, i, DML_I_LAYOUT, DML_W_RMAPPABLE, 0, 1);
 		if (!folio->mapping && folio_mapped(folio))
 			dml_viol(dev, c, i, DML_I_MAPCOUNT, DML_W_MAPPED, folio_mapcount(folio), 0);
+	}
+	/* I-7: every reference has an owner: the file that holds it, or a mapping */
+	if (!PageTail(page) && (!order || PageHead(page))) {
+		int want = test_bit(i, dev->held) + folio_mapcount(folio);
+
+		int got = page_ref_count(page);
+
+		if (got > 0 && got != want)
+			dml_viol(dev, c, i, DML_I_LEAKED_REF, DML_W_LEAKED, got, want);
 	}
 	for (j = 1; j < n; j++) {
 		struct page *tp = page + j;
@@ -122,8 +136,27 @@ int dml_check(struct dml_dev *dev, struct dml_check *c)
 		live += 1ul << (k1 - 1);
 		i += 1ul << (k1 - 1);
 	}
-	for (j = 0; j < dev->npages; j++)
-		allocated += !!dev->blk[j];
+	for (j = 0; j < dev->npages; j++) {
+		struct gpu_buddy_block *b = dev->blk[j];
+		unsigned long n, k, recorded = 0;
+
+		if (!b)
+			continue;
+		allocated++;
+		if (gpu_buddy_block_offset(b) >> PAGE_SHIFT != j)
+			continue;
+		/* I-3: at a block's first page, what is live of it; the folios say the same */
+		n = gpu_buddy_block_size(&dev->mm, b) >> PAGE_SHIFT;
+		for (k = j; k < j + n; k++) {
+			unsigned int f = READ_ONCE(dev->ford[k]);
+
+			if (f)
+				recorded += 1ul << (f - 1);
+		}
+		if (recorded != atomic_read(&dev->live[j]))
+			dml_viol(dev, c, j, DML_I_ALLOCATOR, DML_W_BLOCK_LIVE, recorded,
+				 atomic_read(&dev->live[j]));
+	}
 	if (allocated + (dev->mm.avail >> PAGE_SHIFT) != dev->npages)
 		dml_viol(dev, c, 0, DML_I_ALLOCATOR, DML_W_TOTAL,
 			 allocated + (dev->mm.avail >> PAGE_SHIFT), dev->npages);

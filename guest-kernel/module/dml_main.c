@@ -51,7 +51,26 @@ static int dml_p2p_test(struct dml_dev *dev, struct dml_p2p_test *t)
 
 static void dml_dev_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct dml_dev, ref));
+	struct dml_dev *dev = container_of(ref, struct dml_dev, ref);
+
+	cleanup_srcu_struct(&dev->srcu);
+	kfree(dev);
+}
+
+/* Enter the device (0) or -ENODEV once remove() has begun. */
+static int dml_enter(struct dml_dev *dev, int *idx)
+{
+	*idx = srcu_read_lock(&dev->srcu);
+	if (READ_ONCE(dev->removed)) {
+		srcu_read_unlock(&dev->srcu, *idx);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void dml_exit(struct dml_dev *dev, int idx)
+{
+	srcu_read_unlock(&dev->srcu, idx);
 }
 
 /* misc_open() calls this under misc_mtx: remove() deregisters first */
@@ -66,35 +85,44 @@ static int dml_open(struct inode *inode, struct file *file)
 	f->file = file;
 	xa_init(&f->held);
 	kref_get(&dev->ref);
-	down_write(&dev->gone);
+	mutex_lock(&dev->files_lock);
 	list_add(&f->node, &dev->files);
-	up_write(&dev->gone);
+	mutex_unlock(&dev->files_lock);
 	file->private_data = f;
 	return 0;
 }
 
+/*
+ * No ioctl of this file is in flight (it holds a file reference). Its
+ * folios go back here, or went in remove() already: then @held is empty.
+ */
 static int dml_release(struct inode *inode, struct file *file)
 {
 	struct dml_file *f = file->private_data;
 	struct dml_dev *dev = f->dev;
 
-	down_write(&dev->gone);
+	mutex_lock(&dev->files_lock);
 	list_del(&f->node);
-	if (!dev->removed)	/* else remove() released the folios already */
-		dml_user_release(f);
-	up_write(&dev->gone);
+	dml_user_release(f);
+	mutex_unlock(&dev->files_lock);
 	kref_put(&dev->ref, dml_dev_free);
 	kfree(f);
 	return 0;
 }
 
-/* copy in, run, copy out: one shape for every ioctl argument */
+/*
+ * copy in, run, copy out: one shape for every ioctl argument. Out also on
+ * an error: a migration that stopped part-way says how far it got.
+ */
 #define DML_IOCTL(type, call) ({					\
 	type arg;							\
-	long r = copy_from_user(&arg, uarg, sizeof(arg)) ? -EFAULT : (call); \
-	if (!r && (_IOC_DIR(cmd) & _IOC_READ) &&			\
-	    copy_to_user(uarg, &arg, sizeof(arg)))			\
-		r = -EFAULT;						\
+	long r = -EFAULT;						\
+	if (!copy_from_user(&arg, uarg, sizeof(arg))) {		\
+		r = (call);						\
+		if ((_IOC_DIR(cmd) & _IOC_READ) &&			\
+		    copy_to_user(uarg, &arg, sizeof(arg)))		\
+			r = -EFAULT;					\
+	}								\
 	r; })
 
 static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long uarg_l)
@@ -113,8 +141,7 @@ static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long 
 	case DML_IOC_TO_SYS:
 		return DML_IOCTL(struct dml_migrate, dml_migrate_to_sys(dev, &arg));
 	case DML_IOC_FAULT:
-		return DML_IOCTL(struct dml_fault,
-				 arg.pad ? -EINVAL : dml_set_fault(dev, arg.mode));
+		return DML_IOCTL(struct dml_fault, dml_set_fault(dev, arg.mode, arg.nth));
 	case DML_IOC_DUMP:
 		return DML_IOCTL(struct dml_dump, dml_dump(dev, &arg));
 	case DML_IOC_KCOPY:
@@ -122,7 +149,7 @@ static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long 
 	case DML_IOC_SCAN:
 		return DML_IOCTL(struct dml_scan, dml_scan(dev, &arg));
 	case DML_IOC_EVICT:
-		return dml_evict_all(dev);
+		return dml_evict_all(dev, DML_EVICT_PASSES);
 	case DML_IOC_P2P_TEST:
 		return DML_IOCTL(struct dml_p2p_test, dml_p2p_test(dev, &arg));
 	case DML_IOC_CHECK: {
@@ -150,12 +177,14 @@ static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long 
 static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
 	struct dml_dev *dev = ((struct dml_file *)file->private_data)->dev;
-	long r = -ENODEV;
+	int idx;
+	long r;
 
-	down_read(&dev->gone);
-	if (!dev->removed)
-		r = dml_ioctl_locked(file, cmd, uarg);
-	up_read(&dev->gone);
+	r = dml_enter(dev, &idx);
+	if (r)
+		return r;
+	r = dml_ioctl_locked(file, cmd, uarg);
+	dml_exit(dev, idx);
 	return r;
 }
 
@@ -167,12 +196,14 @@ static long dml_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 static int dml_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dml_dev *dev = ((struct dml_file *)file->private_data)->dev;
-	int r = -ENODEV;
+	int idx, r;
 
-	down_read(&dev->gone);
-	if (!dev->removed)
-		r = vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
-	up_read(&dev->gone);
+	/* under mmap_lock: an SRCU read section, never a lock remove() holds */
+	r = dml_enter(dev, &idx);
+	if (r)
+		return r;
+	r = vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
+	dml_exit(dev, idx);
 	return r;
 }
 
@@ -194,12 +225,15 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	dev->pdev = pdev;
 	kref_init(&dev->ref);
-	init_rwsem(&dev->gone);
+	mutex_init(&dev->files_lock);
 	INIT_LIST_HEAD(&dev->files);
+	ret = init_srcu_struct(&dev->srcu);
+	if (ret)
+		goto err_free;
 	dev->id = ida_alloc(&dml_ida, GFP_KERNEL);
 	if (dev->id < 0) {
 		ret = dev->id;
-		goto err_free;
+		goto err_srcu;
 	}
 	snprintf(dev->name, sizeof(dev->name), "devmemlab%d", dev->id);
 	ret = pci_enable_device_mem(pdev);
@@ -263,7 +297,9 @@ err_region:
 err_disable:
 	pci_disable_device(pdev);
 err_ida:
-	ida_free(&dml_ida, dev->id >= 0 ? dev->id : 0);
+	ida_free(&dml_ida, dev->id);
+err_srcu:
+	cleanup_srcu_struct(&dev->srcu);
 err_free:
 	kfree(dev);
 	return ret;
@@ -277,18 +313,22 @@ static void dml_remove(struct pci_dev *pdev)
 
 	misc_deregister(&dev->misc);	/* no new opens */
 	/*
-	 * Files still open: their ioctls and mmaps fail from now on (after
-	 * those in flight), their folios are freed, their BAR mappings zapped.
+	 * Files still open: their ioctls and mmaps fail from now on, once
+	 * those in flight are done; their folios are freed, their BAR
+	 * mappings zapped.
 	 */
-	down_write(&dev->gone);
-	dev->removed = true;
+	WRITE_ONCE(dev->removed, true);
+	synchronize_srcu(&dev->srcu);
+	mutex_lock(&dev->files_lock);
 	list_for_each_entry(f, &dev->files, node) {
 		dml_user_release(f);
 		unmap_mapping_range(f->file->f_mapping, 0, 0, 1);
 	}
-	up_write(&dev->gone);
+	mutex_unlock(&dev->files_lock);
 	/* every live folio goes back to system memory, so memunmap_pages returns */
-	dml_evict_all(dev);
+	if (dml_evict_all(dev, DML_REMOVE_PASSES))
+		pci_err(pdev, "%s: memunmap_pages() now waits for the owners of what stayed\n",
+			dev->name);
 	mutex_lock(&dev->lock);
 	dev->dying = true;
 	mutex_unlock(&dev->lock);

@@ -29,6 +29,7 @@ static void dml_folio_free(struct folio *folio)
 
 	folio->page.zone_device_data = NULL;
 	WRITE_ONCE(dev->ford[i], 0);
+	clear_bit(i, dev->held);
 	atomic64_add(nr, &dev->freed_pages);
 	atomic64_inc(&dev->frees);
 	if (WARN_ON_ONCE(!block))
@@ -55,7 +56,8 @@ static void dml_folio_split(struct folio *head, struct folio *tail)
 	tail->pgmap = head->pgmap;
 	tail->page.mapping = head->page.mapping;
 	tail->page.zone_device_data = dev;
-	WRITE_ONCE(dev->ford[dml_page_index(dev, &tail->page)], folio_order(tail) + 1);
+	if (READ_ONCE(dev->fault_mode) != DML_FI_DROP_SPLIT)
+		WRITE_ONCE(dev->ford[dml_page_index(dev, &tail->page)], folio_order(tail) + 1);
 	atomic64_inc(&dev->splits);
 }
 
@@ -111,7 +113,7 @@ void dml_drain_pending(struct dml_dev *dev)
  * Take a block of 1 << order pages from the buddy allocator, at @offset
  * (device page) or anywhere. Returns its first page index or an errno.
  */
-static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset)
+static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset, bool held)
 {
 	u64 size = PAGE_SIZE << order;
 	struct gpu_buddy_block *block;
@@ -119,6 +121,8 @@ static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset)
 	LIST_HEAD(blocks);
 	int ret;
 
+	if (dml_fail_alloc(dev, DML_FI_FAIL_DEV_ALLOC))
+		return -ENOMEM;
 	mutex_lock(&dev->lock);
 	if (dev->dying) {
 		mutex_unlock(&dev->lock);
@@ -152,18 +156,41 @@ static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset)
 	for (j = 0; j < n; j++)
 		dev->blk[i + j] = block;
 	atomic_set(&dev->live[i], n);
+	if (held)
+		set_bit(i, dev->held);	/* before eviction can see the folio */
 	list_del_init(&block->link);
 	mutex_unlock(&dev->lock);
 	return i;
+}
+
+/* Take device pages [0, bytes) from the allocator (DML_IOC_KCOPY); -EBUSY if any is live. */
+int dml_reserve(struct dml_dev *dev, u64 bytes, struct list_head *blocks)
+{
+	int ret;
+
+	mutex_lock(&dev->lock);
+	dml_drain_pending_locked(dev);
+	ret = gpu_buddy_alloc_blocks(&dev->mm, 0, bytes, bytes, PAGE_SIZE, blocks,
+				     GPU_BUDDY_RANGE_ALLOCATION);
+	mutex_unlock(&dev->lock);
+	return ret ? -EBUSY : 0;
+}
+
+void dml_unreserve(struct dml_dev *dev, struct list_head *blocks)
+{
+	mutex_lock(&dev->lock);
+	gpu_buddy_free_list(&dev->mm, blocks, 0);
+	mutex_unlock(&dev->lock);
 }
 
 /*
  * A device folio of 1 << order pages, initialised and locked with one
  * reference (what migrate_vma_pages() wants as a destination).
  */
-struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset, int *err)
+static struct folio *__dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset,
+				       bool held, int *err)
 {
-	long i = dml_block_alloc(dev, order, offset);
+	long i = dml_block_alloc(dev, order, offset, held);
 	struct folio *folio;
 
 	if (i < 0) {
@@ -179,11 +206,17 @@ struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offse
 	return folio;
 }
 
+/* A migration destination: mappings will own it. */
+struct folio *dml_folio_alloc(struct dml_dev *dev, unsigned int order, u64 offset, int *err)
+{
+	return __dml_folio_alloc(dev, order, offset, false, err);
+}
+
 /* DML_FI_SKIP_REINIT: hand out a block with only a refcount, no re-init */
 static struct folio *dml_folio_alloc_noinit(struct dml_dev *dev, unsigned int order,
 					    u64 offset, int *err)
 {
-	long i = dml_block_alloc(dev, order, offset);
+	long i = dml_block_alloc(dev, order, offset, true);
 
 	if (i < 0) {
 		*err = i;
@@ -230,6 +263,49 @@ static void dml_repair(struct dml_dev *dev, unsigned long i, unsigned int order,
 	}
 }
 
+/* Record one reference nobody owns at head @i (repaired by DML_FI_NONE). */
+static int dml_fi_ref(struct dml_dev *dev, unsigned long i)
+{
+	void *old = xa_load(&dev->fi_refs, i);
+
+	return xa_err(xa_store(&dev->fi_refs, i, xa_mk_value(old ? xa_to_value(old) + 1 : 1),
+			       GFP_KERNEL));
+}
+
+/*
+ * Drop a file's reference on a held folio (repairing injected faults),
+ * never while eviction looks at it.
+ */
+static void dml_put_held(struct dml_dev *dev, unsigned long i, unsigned int order, bool may_leak)
+{
+	struct folio *folio = (struct folio *)dml_index_page(dev, i);
+	void *mode = xa_erase(&dev->fi_heads, i);
+
+	mutex_lock(&dev->evict_lock);
+	clear_bit(i, dev->held);
+	if (mode)
+		dml_repair(dev, i, order, xa_to_value(mode));
+	/* DML_FI_LEAK_REF: the reference is "lost", folio_free never runs */
+	if (!(may_leak && READ_ONCE(dev->fault_mode) == DML_FI_LEAK_REF && !dml_fi_ref(dev, i)))
+		folio_put(folio);
+	mutex_unlock(&dev->evict_lock);
+}
+
+/*
+ * May eviction take the live folio at head @i (not a file's, nor a
+ * leak's)? Its order + 1 if so, read once (folio_free may clear it any
+ * time), else 0.
+ */
+unsigned int dml_evictable(struct dml_dev *dev, unsigned long i)
+{
+	unsigned int f = READ_ONCE(dev->ford[i]);
+
+	lockdep_assert_held(&dev->evict_lock);
+	if (!f || test_bit(i, dev->held) || xa_load(&dev->fi_refs, i))
+		return 0;
+	return f;
+}
+
 int dml_user_alloc(struct dml_file *f, struct dml_alloc *a)
 {
 	struct dml_dev *dev = f->dev;
@@ -249,7 +325,7 @@ int dml_user_alloc(struct dml_file *f, struct dml_alloc *a)
 	if (mode == DML_FI_SKIP_REINIT)
 		folio = dml_folio_alloc_noinit(dev, a->order, a->offset, &err);
 	else
-		folio = dml_folio_alloc(dev, a->order, a->offset, &err);
+		folio = __dml_folio_alloc(dev, a->order, a->offset, true, &err);
 	if (!folio)
 		return err;
 	i = dml_page_index(dev, &folio->page);
@@ -257,49 +333,44 @@ int dml_user_alloc(struct dml_file *f, struct dml_alloc *a)
 		folio_unlock(folio);	/* I-8: held, not migrating */
 	if (mode == DML_FI_STALE_TAILS && a->order < DML_MAX_ORDER && (i & (1ul << a->order)))
 		dml_inject_stale_tails(dev, i, a->order);
-	else if (mode != DML_FI_SKIP_REINIT)
+	else if (mode != DML_FI_SKIP_REINIT && mode != DML_FI_EXTRA_REF)
 		mode = DML_FI_NONE;
+	if (mode == DML_FI_EXTRA_REF) {
+		if (!dml_fi_ref(dev, i))
+			folio_get(folio);
+		mode = DML_FI_NONE;
+	}
 	if (mode != DML_FI_NONE)
 		xa_store(&dev->fi_heads, i, xa_mk_value(mode), GFP_KERNEL);
 	err = xa_err(xa_store(&f->held, i, xa_mk_value(a->order), GFP_KERNEL));
 	if (err) {
-		dml_repair(dev, i, a->order, mode);
-		xa_erase(&dev->fi_heads, i);
-		folio_put(folio);
+		dml_put_held(dev, i, a->order, false);
 		return err;
 	}
 	a->offset = i;
 	return 0;
 }
 
-/* Drop the file's reference on a held folio (repairing injected faults). */
-static void dml_put_held(struct dml_dev *dev, unsigned long i, unsigned int order, bool may_leak)
-{
-	struct folio *folio = (struct folio *)dml_index_page(dev, i);
-	void *mode = xa_erase(&dev->fi_heads, i);
-
-	if (mode)
-		dml_repair(dev, i, order, xa_to_value(mode));
-	if (may_leak && READ_ONCE(dev->fault_mode) == DML_FI_LEAK_REF &&
-	    !xa_err(xa_store(&dev->leaked, i, xa_mk_value(order), GFP_KERNEL)))
-		return;		/* the reference is "lost": folio_free never runs */
-	folio_put(folio);
-}
-
 int dml_user_free(struct dml_file *f, struct dml_alloc *a)
 {
 	void *entry;
+	int ret = 0;
 
 	if (a->pad || a->order > DML_MAX_ORDER || a->offset >= f->dev->npages)
 		return -EINVAL;
+	/* look up and take the handle in one step: two frees cannot both win */
+	xa_lock(&f->held);
 	entry = xa_load(&f->held, a->offset);
 	if (!entry)
-		return -ENOENT;		/* not allocated through this file */
-	if (xa_to_value(entry) != a->order)
-		return -EINVAL;
-	xa_erase(&f->held, a->offset);
-	dml_put_held(f->dev, a->offset, a->order, true);
-	return 0;
+		ret = -ENOENT;		/* not allocated through this file */
+	else if (xa_to_value(entry) != a->order)
+		ret = -EINVAL;
+	else
+		__xa_erase(&f->held, a->offset);
+	xa_unlock(&f->held);
+	if (!ret)
+		dml_put_held(f->dev, a->offset, a->order, true);
+	return ret;
 }
 
 void dml_user_release(struct dml_file *f)
@@ -307,32 +378,48 @@ void dml_user_release(struct dml_file *f)
 	unsigned long i;
 	void *entry;
 
-	xa_for_each(&f->held, i, entry)
+	xa_for_each(&f->held, i, entry) {
+		xa_erase(&f->held, i);
 		dml_put_held(f->dev, i, xa_to_value(entry), false);
-	xa_destroy(&f->held);
-}
-
-static void dml_put_leaked(struct dml_dev *dev)
-{
-	unsigned long i;
-	void *entry;
-
-	xa_for_each(&dev->leaked, i, entry) {
-		xa_erase(&dev->leaked, i);
-		folio_put((struct folio *)dml_index_page(dev, i));
 	}
 }
 
-int dml_set_fault(struct dml_dev *dev, u32 mode)
+/* Drop the references fault injection left (LEAK_REF, EXTRA_REF). */
+static void dml_put_fi_refs(struct dml_dev *dev)
 {
-	if (mode >= DML_FI_COUNT)
+	unsigned long i, n;
+	void *entry;
+
+	mutex_lock(&dev->evict_lock);
+	xa_for_each(&dev->fi_refs, i, entry) {
+		xa_erase(&dev->fi_refs, i);
+		for (n = xa_to_value(entry); n; n--)
+			folio_put((struct folio *)dml_index_page(dev, i));
+	}
+	mutex_unlock(&dev->evict_lock);
+}
+
+int dml_set_fault(struct dml_dev *dev, u32 mode, u32 nth)
+{
+	bool counted = mode == DML_FI_FAIL_SYS_ALLOC || mode == DML_FI_FAIL_DEV_ALLOC;
+
+	if (mode >= DML_FI_COUNT || counted != !!nth)
 		return -EINVAL;
 	mutex_lock(&dev->fi_lock);
+	atomic_set(&dev->fault_allocs, 0);
+	WRITE_ONCE(dev->fault_nth, nth);
 	WRITE_ONCE(dev->fault_mode, mode);
 	if (mode == DML_FI_NONE)
-		dml_put_leaked(dev);
+		dml_put_fi_refs(dev);
 	mutex_unlock(&dev->fi_lock);
 	return 0;
+}
+
+/* DML_FI_FAIL_*_ALLOC: the nth allocation from the mode's start on fails */
+bool dml_fail_alloc(struct dml_dev *dev, u32 mode)
+{
+	return READ_ONCE(dev->fault_mode) == mode &&
+	       atomic_inc_return(&dev->fault_allocs) >= READ_ONCE(dev->fault_nth);
 }
 
 void dml_stats(struct dml_dev *dev, struct dml_stats *s)
@@ -368,16 +455,18 @@ int dml_mem_init(struct dml_dev *dev)
 	dev->blk = kvcalloc(dev->npages, sizeof(*dev->blk), GFP_KERNEL);
 	dev->live = kvcalloc(dev->npages, sizeof(*dev->live), GFP_KERNEL);
 	dev->ford = kvzalloc(dev->npages, GFP_KERNEL);
-	if (!dev->blk || !dev->live || !dev->ford) {
+	dev->held = kvcalloc(BITS_TO_LONGS(dev->npages), sizeof(long), GFP_KERNEL);
+	if (!dev->blk || !dev->live || !dev->ford || !dev->held) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	mutex_init(&dev->lock);
 	mutex_init(&dev->fi_lock);
+	mutex_init(&dev->evict_lock);
 	spin_lock_init(&dev->pending_lock);
 	INIT_LIST_HEAD(&dev->pending);
 	xa_init(&dev->fi_heads);
-	xa_init(&dev->leaked);
+	xa_init(&dev->fi_refs);
 	ret = gpu_buddy_init(&dev->mm, dev->size, PAGE_SIZE);
 	if (ret)
 		goto err_free;
@@ -410,20 +499,22 @@ err_free:
 	kvfree(dev->blk);
 	kvfree(dev->live);
 	kvfree(dev->ford);
+	kvfree(dev->held);
 	return ret;
 }
 
 void dml_mem_fini(struct dml_dev *dev)
 {
-	dml_set_fault(dev, DML_FI_NONE);
+	dml_set_fault(dev, DML_FI_NONE, 0);
 	/* memunmap_pages() waits until every device page is free (I-5) */
 	memunmap_pages(&dev->pgmap);
 	release_mem_region(dev->res->start, resource_size(dev->res));
 	dml_drain_pending(dev);
 	gpu_buddy_fini(&dev->mm);
 	xa_destroy(&dev->fi_heads);
-	xa_destroy(&dev->leaked);
+	xa_destroy(&dev->fi_refs);
 	kvfree(dev->blk);
 	kvfree(dev->live);
 	kvfree(dev->ford);
+	kvfree(dev->held);
 }

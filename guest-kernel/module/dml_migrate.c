@@ -6,7 +6,9 @@
  */
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/memcontrol.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -49,8 +51,11 @@ static void dml_release_dst(unsigned long *dst, unsigned long nr)
 	}
 }
 
-/* Destinations for one source entry: one order-9 folio, else nr order-0 pages. */
-static void dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, unsigned long i,
+/*
+ * Destinations for one source entry: one order-9 folio, else nr order-0
+ * pages; false if there were none (the entry stays in system memory).
+ */
+static bool dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, unsigned long i,
 			       unsigned long nr, bool compound)
 {
 	struct page *spage = migrate_pfn_to_page(args->src[i]);
@@ -65,7 +70,7 @@ static void dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, un
 			dml_fill_dev(dev, dfolio, spage, nr);
 			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write |
 				       MIGRATE_PFN_COMPOUND;
-			return;
+			return true;
 		}
 		atomic64_inc(&dev->order9_fallbacks);
 	}
@@ -74,14 +79,16 @@ static void dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, un
 		dfolio = dml_folio_alloc(dev, 0, DML_ANY_OFFSET, &err);
 		if (!dfolio) {
 			dml_release_dst(&args->dst[i], j);
-			return;
+			return false;
 		}
 		dml_fill_dev(dev, dfolio, spage ? spage + j : NULL, 1);
 		args->dst[i + j] = migrate_pfn(folio_pfn(dfolio)) | write;
 	}
+	return true;
 }
 
-static void dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
+/* Fill args->dst until device memory runs out: -ENOMEM then, the rest stays. */
+static int dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 {
 	unsigned long i = 0;
 
@@ -96,12 +103,19 @@ static void dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args
 		}
 		if (s & MIGRATE_PFN_COMPOUND)
 			nr = spage ? folio_nr_pages(page_folio(spage)) : HPAGE_PMD_NR;
-		dml_dev_fill_entry(dev, args, i, nr, s & MIGRATE_PFN_COMPOUND);
+		if (!dml_dev_fill_entry(dev, args, i, nr, s & MIGRATE_PFN_COMPOUND))
+			return -ENOMEM;
 		i += nr;
 	}
+	return 0;
 }
 
-/* System destinations for device pages; used by the ioctl and the CPU fault. */
+/*
+ * System destinations for device pages; used by the ioctl and the CPU
+ * fault. When memory runs out, -ENOMEM: the entries from there on have no
+ * destination and stay on the device; the caller still runs
+ * migrate_vma_pages() and migrate_vma_finalize() for the ones before.
+ */
 static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 {
 	unsigned long i = 0, addr = args->start;
@@ -122,7 +136,7 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		if (s & MIGRATE_PFN_COMPOUND)
 			order = folio_order(page_folio(spage));
 		nr = 1ul << order;
-		if (order)
+		if (order && !dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC))
 			dfolio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, order,
 						 args->vma, addr);
 		if (dfolio) {
@@ -133,10 +147,14 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		} else {
 			/* order 0, or the fallback: the core splits the device folio */
 			for (j = 0; j < nr; j++) {
-				struct page *dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE, args->vma,
-								    addr + (j << PAGE_SHIFT));
+				struct page *dpage = NULL;
+
+				if (!dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC))
+					dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE, args->vma,
+							       addr + (j << PAGE_SHIFT));
 
 				if (!dpage) {
+					/* the whole entry stays: release its first j pages */
 					dml_release_dst(&args->dst[i], j);
 					return -ENOMEM;
 				}
@@ -205,16 +223,18 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		ret = migrate_vma_setup(&args);
 		if (ret)
 			break;
-		if (to_dev) {
-			dml_dev_alloc_and_copy(dev, &args);
-		} else if (dml_sys_alloc_and_copy(dev, &args)) {
-			migrate_vma_finalize(&args);
-			ret = -ENOMEM;
-			break;
-		}
+		/*
+		 * Entries without a destination are restored by the core: never
+		 * finalize without migrate_vma_pages() (finalize would treat the
+		 * ones with destinations as migrated, unmigrated).
+		 */
+		ret = to_dev ? dml_dev_alloc_and_copy(dev, &args) :
+			       dml_sys_alloc_and_copy(dev, &args);
 		migrate_vma_pages(&args);
 		m->migrated += dml_migrated_pages(&args);
 		migrate_vma_finalize(&args);
+		if (ret)
+			break;
 	}
 	mmap_read_unlock(mm);
 	atomic64_add(m->migrated, to_dev ? &dev->to_dev_pages : &dev->to_sys_pages);
@@ -258,88 +278,148 @@ vm_fault_t dml_migrate_to_ram(struct vm_fault *vmf)
 		ret = VM_FAULT_OOM;
 		goto out;
 	}
+	atomic64_inc(&dev->faults);
 	if (migrate_vma_setup(&args)) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	if (dml_sys_alloc_and_copy(dev, &args)) {
-		migrate_vma_finalize(&args);
+	/* no memory: the page stays on the device and the fault is retried */
+	if (dml_sys_alloc_and_copy(dev, &args))
 		ret = VM_FAULT_OOM;
-		goto out;
-	}
 	migrate_vma_pages(&args);
 	atomic64_add(dml_migrated_pages(&args), &dev->to_sys_pages);
 	migrate_vma_finalize(&args);
-	atomic64_inc(&dev->faults);
 out:
 	kfree(args.src);
 	kfree(args.dst);
 	return ret;
 }
 
-/* An order-9 system folio for eviction: there is no vma to split against. */
-static struct folio *dml_evict_folio(unsigned int order)
+/*
+ * A system folio of @order for eviction, or NULL. There is no vma, so
+ * migrate_device_pages() cannot split a large device folio into order-0
+ * destinations (it drops a compound source with a small destination when
+ * it has no migrate_vma), and splitting one is not exported to modules:
+ * an order-9 folio needs an order-9 destination. Retries are the
+ * caller's passes.
+ */
+static struct folio *dml_evict_dst(struct dml_dev *dev, unsigned int order)
 {
-	int tries;
-
-	for (tries = 0; tries < 20; tries++) {
-		struct folio *f = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL |
-					      __GFP_NOWARN, order);
-
-		if (f)
-			return f;
-		schedule_timeout_uninterruptible(msecs_to_jiffies(50));
-	}
-	return NULL;
+	if (dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC))
+		return NULL;
+	if (!order)
+		return page_folio(alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL));
+	return folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | __GFP_NOWARN, order);
 }
 
 /*
- * Evict one allocated block. migrate_device_pfns() gets exactly the block's
- * pages, one slot each, so a large head's nr - 1 following slots are its
- * own tails, and no free page's stale compound state is read (I-6).
+ * Evict the live folio at device page @i. migrate_device_pfns() gets
+ * exactly its pages, one slot each, so a large head's nr - 1 following
+ * slots are its own tails, and no free page's stale compound state is
+ * read (I-6). Returns the pages that moved.
  */
-static unsigned long dml_evict_block(struct dml_dev *dev, unsigned long bi, unsigned long n,
-				     unsigned long *src, unsigned long *dst)
+static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigned int order,
+				   unsigned long *src, unsigned long *dst)
 {
-	unsigned long j, moved = 0;
+	unsigned long j, n = 1ul << order, moved = 0;
 
 	for (j = 0; j < n; j++) {
-		src[j] = dev->base_pfn + bi + j;
+		src[j] = dev->base_pfn + i + j;
 		dst[j] = 0;
 	}
 	migrate_device_pfns(src, n);
 	for (j = 0; j < n; j++) {
 		struct page *spage = migrate_pfn_to_page(src[j]);
-		unsigned int order;
+		unsigned int o;
 		struct folio *dfolio;
 
 		if (!spage || !(src[j] & MIGRATE_PFN_MIGRATE))
 			continue;
-		order = (src[j] & MIGRATE_PFN_COMPOUND) ? folio_order(page_folio(spage)) : 0;
-		dfolio = order ? dml_evict_folio(order) :
-			 page_folio(alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL));
-		if (!dfolio) {
-			pr_err("%s: no order-%u system folio to evict pfn %lu into\n",
-			       dev->name, order, bi + j);
+		/*
+		 * The folio found in the records may have been freed and its
+		 * block taken by DML_IOC_ALLOC before it was collected: a
+		 * file's, never a mapping's, and uncharged, so its copy would
+		 * spin in folio_lruvec_lock_irqsave() on the LRU. Now that it
+		 * is collected (locked, referenced; its release waits for
+		 * @evict_lock) that is stable: no destination, it stays.
+		 */
+		if (test_bit(i + j, dev->held) || xa_load(&dev->fi_refs, i + j) ||
+		    (!mem_cgroup_disabled() && !folio_memcg_charged(page_folio(spage))))
 			continue;
-		}
+		o = (src[j] & MIGRATE_PFN_COMPOUND) ? folio_order(page_folio(spage)) : 0;
+		dfolio = dml_evict_dst(dev, o);
+		if (!dfolio)
+			continue;	/* stays on the device for the next pass */
 		folio_lock(dfolio);
-		dml_copy(folio_address(dfolio), dml_bar_addr(dev, spage), PAGE_SIZE << order);
+		dml_copy(folio_address(dfolio), dml_bar_addr(dev, spage), PAGE_SIZE << o);
 		dst[j] = migrate_pfn(folio_pfn(dfolio)) | (src[j] & MIGRATE_PFN_WRITE) |
-			 (order ? MIGRATE_PFN_COMPOUND : 0);
-		moved += 1ul << order;
+			 (o ? MIGRATE_PFN_COMPOUND : 0);
 	}
 	migrate_device_pages(src, dst, n);
+	/* what really moved: the core clears MIGRATE where it could not */
+	for (j = 0; j < n; j++)
+		if (dst[j] && (src[j] & MIGRATE_PFN_MIGRATE))
+			moved += folio_nr_pages(page_folio(migrate_pfn_to_page(dst[j])));
 	migrate_device_finalize(src, dst, n);
 	return moved;
 }
 
-/* Migrate every live device folio back to system memory (unbind, rmmod). */
-int dml_evict_all(struct dml_dev *dev)
+/* Device pages in folios eviction should take and has not (yet). */
+static unsigned long dml_evict_left(struct dml_dev *dev)
+{
+	unsigned long i, left = 0;
+
+	unsigned int f;
+
+	mutex_lock(&dev->evict_lock);
+	for (i = 0; i < dev->npages; i++) {
+		f = dml_evictable(dev, i);
+		if (f)
+			left += 1ul << (f - 1);
+	}
+	mutex_unlock(&dev->evict_lock);
+	return left;
+}
+
+/*
+ * One pass over the device. Folios are found in the allocator's records
+ * (never in struct pages, I-3); a file's folios are not a mapping's and
+ * stay (I-8); @evict_lock keeps their release out while one is collected.
+ */
+static unsigned long dml_evict_pass(struct dml_dev *dev, unsigned long *src, unsigned long *dst)
+{
+	unsigned long i = 0, moved = 0;
+	unsigned int f = 0;
+
+	while (i < dev->npages) {
+		mutex_lock(&dev->evict_lock);
+		mutex_lock(&dev->lock);
+		for (; i < dev->npages; i++) {
+			f = dml_evictable(dev, i);
+			if (f)
+				break;
+		}
+		mutex_unlock(&dev->lock);
+		if (f)
+			moved += dml_evict_one(dev, i, f - 1, src, dst);
+		mutex_unlock(&dev->evict_lock);
+		i += f ? 1ul << (f - 1) : 1;
+	}
+	return moved;
+}
+
+/*
+ * Migrate every mapped device folio back to system memory (DML_IOC_EVICT,
+ * unbind, rmmod), in up to @passes passes with growing pauses between
+ * them (memory for order-9 destinations may come back). 0, or -EBUSY, said
+ * on the console, with what stayed.
+ */
+int dml_evict_all(struct dml_dev *dev, unsigned int passes)
 {
 	unsigned long *src = kvcalloc(HPAGE_PMD_NR, sizeof(*src), GFP_KERNEL);
 	unsigned long *dst = kvcalloc(HPAGE_PMD_NR, sizeof(*dst), GFP_KERNEL);
-	unsigned long i = 0, moved = 0;
+	unsigned long left = 0;
+	unsigned int p;
 
 	if (!src || !dst) {
 		kvfree(src);
@@ -347,26 +427,21 @@ int dml_evict_all(struct dml_dev *dev)
 		return -ENOMEM;
 	}
 	dml_drain_pending(dev);
-	while (i < dev->npages) {
-		struct gpu_buddy_block *block;
-		unsigned long bi, n;
-
-		mutex_lock(&dev->lock);
-		block = dev->blk[i];
-		if (!block) {
-			mutex_unlock(&dev->lock);
-			i++;
-			continue;
-		}
-		bi = gpu_buddy_block_offset(block) >> PAGE_SHIFT;
-		n = gpu_buddy_block_size(&dev->mm, block) >> PAGE_SHIFT;
-		mutex_unlock(&dev->lock);
-		moved += dml_evict_block(dev, bi, n, src, dst);
-		i = bi + n;
+	for (p = 0; p < passes; p++) {
+		if (p)
+			msleep(25 << min(p, 6u));
+		atomic64_add(dml_evict_pass(dev, src, dst), &dev->evicted_pages);
+		left = dml_evict_left(dev);
+		if (!left)
+			break;
 	}
-	atomic64_add(moved, &dev->evicted_pages);
 	kvfree(src);
 	kvfree(dst);
+	if (left) {
+		pr_err("%s: eviction: %lu device pages still mapped after %u passes (no system memory for them, or pinned)\n",
+		       dev->name, left, passes);
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -377,17 +452,30 @@ int dml_evict_all(struct dml_dev *dev)
 int dml_scan(struct dml_dev *dev, struct dml_scan *s)
 {
 	unsigned long *src, *dst, j;
+	int ret = 0;
 
 	if (!s->npages || s->npages > HPAGE_PMD_NR * 8 || s->offset >= dev->npages ||
-	    dev->npages - s->offset < s->npages)
+	    dev->npages - s->offset < s->npages || s->offset % HPAGE_PMD_NR ||
+	    s->npages % HPAGE_PMD_NR)
 		return -EINVAL;
 	src = kvcalloc(s->npages, sizeof(*src), GFP_KERNEL);
 	dst = kvcalloc(s->npages, sizeof(*dst), GFP_KERNEL);
 	if (!src || !dst) {
-		kvfree(src);
-		kvfree(dst);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
 	}
+	/*
+	 * Injected faults leave struct pages corrupt on purpose; the core's
+	 * walk would take and drop references by them. Not while a mode is
+	 * set or its folios live; nor beside the release of held folios.
+	 */
+	mutex_lock(&dev->fi_lock);
+	if (READ_ONCE(dev->fault_mode) != DML_FI_NONE || !xa_empty(&dev->fi_heads)) {
+		mutex_unlock(&dev->fi_lock);
+		ret = -EBUSY;
+		goto out;
+	}
+	mutex_lock(&dev->evict_lock);
 	s->collected = 0;
 	s->collected_pages = 0;
 	migrate_device_range(src, dev->base_pfn + s->offset, s->npages);
@@ -401,9 +489,12 @@ int dml_scan(struct dml_dev *dev, struct dml_scan *s)
 	/* no destinations: nothing migrates, finalize restores every entry */
 	migrate_device_pages(src, dst, s->npages);
 	migrate_device_finalize(src, dst, s->npages);
+	mutex_unlock(&dev->evict_lock);
+	mutex_unlock(&dev->fi_lock);
+out:
 	kvfree(src);
 	kvfree(dst);
-	return 0;
+	return ret;
 }
 
 /* The migration copy routine alone, on system folios and the BAR: the ceiling. */
@@ -412,16 +503,24 @@ int dml_kcopy(struct dml_dev *dev, struct dml_kcopy *k)
 	const unsigned long chunk = PAGE_SIZE << HPAGE_PMD_ORDER;
 	unsigned long nbuf, b, done;
 	struct folio **buf;
+	LIST_HEAD(range);
+	int ret;
 	u64 t0;
 
 	if (k->pad || k->direction > DML_KCOPY_FROM_BAR || !k->bytes ||
 	    k->bytes % chunk || k->bytes > dev->size)
 		return -EINVAL;
+	/* [0, bytes) is the allocator's for the copy: no live folio is overwritten */
+	ret = dml_reserve(dev, k->bytes, &range);
+	if (ret)
+		return ret;
 	/* up to 64 MiB of system folios, reused: larger than any cache */
 	nbuf = min_t(unsigned long, k->bytes / chunk, 32);
 	buf = kcalloc(nbuf, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
+	if (!buf) {
+		dml_unreserve(dev, &range);
 		return -ENOMEM;
+	}
 	for (b = 0; b < nbuf; b++) {
 		buf[b] = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, HPAGE_PMD_ORDER);
 		if (!buf[b])
@@ -441,5 +540,6 @@ out:
 	for (b = 0; b < nbuf && buf[b]; b++)
 		folio_put(buf[b]);
 	kfree(buf);
+	dml_unreserve(dev, &range);
 	return b == nbuf ? 0 : -ENOMEM;
 }

@@ -35,14 +35,30 @@ ktap_has() {
 	*) ktap_fail "$1" "missing: $3" "in: $(printf '%s' "$2" | head -c 600)" ;;
 	esac
 }
-# ktap_import FILE [PREFIX]: re-emit another KTAP producer's results (and
-# their diagnostics) under this script's numbering, names after PREFIX
+# ktap_import FILE [PREFIX [RC]]: re-emit another KTAP producer's results
+# (and their diagnostics) under this script's numbering, names after PREFIX.
+# With RC, the producer's exit status, the producer is judged too: one more
+# failure if it printed no result, no plan, fewer or more results than its
+# plan, or exited non-zero without a failing result (a crash, a usage error).
 ktap_import() {
+	_n=0 _f=0 _plan=
 	while IFS= read -r l; do
 		case $l in
-		"ok "*) ktap_ok "${2:-}$(echo "$l" | cut -d' ' -f3-)" ;;
-		"not ok "*) ktap_fail "${2:-}$(echo "$l" | cut -d' ' -f4-)" ;;
+		"ok "*) _n=$((_n + 1)); ktap_ok "${2:-}$(echo "$l" | cut -d' ' -f3-)" ;;
+		"not ok "*) _n=$((_n + 1)) _f=$((_f + 1)); ktap_fail "${2:-}$(echo "$l" | cut -d' ' -f4-)" ;;
 		"# "*) echo "$l" ;;
+		1..*) _plan=${l#1..}; _plan=${_plan%% *} ;;
 		esac
 	done < "$1"
+	[ $# -ge 3 ] || return 0
+	if [ "$_n" = 0 ] || [ -z "$_plan" ] || [ "$_n" != "$_plan" ] || { [ "$3" != 0 ] && [ "$_f" = 0 ]; }; then
+		ktap_fail "${2:-}the producer exited $3 with a plan of ${_plan:-none} and $_n results ($_f failed)" \
+			"its last lines:" "$(tail -n 5 "$1")"
+	fi
+}
+# ktap_run PREFIX CMD...: run a KTAP producer and import its results, judged (above)
+ktap_run() {
+	_p=$1; shift
+	"$@" > /tmp/ktap_run.out 2>&1
+	ktap_import /tmp/ktap_run.out "$_p" $?
 }

@@ -2,17 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Theory of operation: the host suites that drive the launcher (topology,
-# qemu-cmd, libvirt-xml, verdict) run once more against qemu/devmemlab-asan,
+# qemu-cmd, libvirt-xml, verdict, qmp) run once more against qemu/devmemlab-asan,
 # the same sources built with AddressSanitizer and UBSan and
 # -fno-sanitize-recover (make builds it). Every result of theirs must hold
 # again, and no sanitizer may report anything: reports go to files, so a
 # suite that captures the launcher's stderr cannot hide one, nor an
-# expected non-zero exit status mask one. (valgrind.sh stays on the plain
-# build: the two tools do not mix.)
+# expected non-zero exit status mask one. (valgrind.sh, and qmp.sh's
+# valgrind case, stay on the plain build: the two tools do not mix.)
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 A=qemu/devmemlab-asan
-SUITES="topology qemu-cmd libvirt-xml verdict"
+SUITES="topology qemu-cmd libvirt-xml verdict qmp"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # an old sanitized build would test old code

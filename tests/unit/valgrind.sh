@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Theory of operation: the launcher's main paths (qemu-cmd, libvirt-xml,
-# check of a bad file, a full run against a replayed console, a deadline, a
+# check of a bad file, a full run against a replayed console, with a whole
+# and a cut results stream, a deadline, a
 # libvirt run with no daemon) run under valgrind memcheck; any error or
 # definite/indirect leak fails. (tests/vm.sh runs a real libvirt boot so.)
 cd "$(dirname "$0")/../.." || exit 1
@@ -17,7 +18,7 @@ vg() {	# vg NAME WANT_RC ARGS...
 	$VG qemu/devmemlab "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	if [ $rc = "$want" ]; then ktap_ok "$name"; else ktap_fail "$name" "exit $rc, want $want" "$(tail -n 15 "$tmp/err")"; fi
 }
-ktap_plan 8
+ktap_plan 10
 vg "valgrind: qemu-cmd pci-switch" 0 qemu-cmd -t pci-switch
 vg "valgrind: libvirt-xml pci-switch" 0 libvirt-xml -t pci-switch --accel tcg
 vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
@@ -25,6 +26,12 @@ vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
 vg "valgrind: run --libvirt with no daemon" 5 $RUN --qemu "$PWD/tests/unit/fake-qemu" --libvirt --connect "qemu:///system?socket=$tmp/none"
 vg "valgrind: list" 0 list
 vg "valgrind: check a malformed topology" 2 check tests/unit/topologies/bad/window-small.ini
+printf 'file a.txt 3\nabcfile ../b 1\nxend\n' > "$tmp/stream"
+# shellcheck disable=SC2086
+FAKE_STREAM=$tmp/stream FAKE_CONSOLE=tests/unit/consoles/clean.log vg "valgrind: run with a results stream" 0 $RUN
+printf 'file a.txt 30\nabc' > "$tmp/stream"
+# shellcheck disable=SC2086
+FAKE_STREAM=$tmp/stream FAKE_CONSOLE=tests/unit/consoles/clean.log vg "valgrind: run with a cut results stream" 0 $RUN
 # shellcheck disable=SC2086
 FAKE_CONSOLE=tests/unit/consoles/warn.log vg "valgrind: run on a WARN console" 3 $RUN
 # shellcheck disable=SC2086

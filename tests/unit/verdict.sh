@@ -27,7 +27,7 @@ launch() {	# launch CONSOLE [extra args]: sets rc, out (stdout), err (stderr)
 verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 28
+ktap_plan 33
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -72,6 +72,27 @@ ktap_is "file blocks are saved in the results directory" "$(jq -r .gbps "$tmp/re
 ktap_is "a file name with a path is not written" "$(ls "$tmp/results/latest" | grep -c escape)" 0
 launch $C/glued.log
 ktap_is "a last line glued to the end marker is kept" "$(jq -c . "$tmp/results/latest/glued.json" 2>&1)" "[1,2]"
+
+# the results channel: framed files unpacked byte for byte, damage named in one line
+{ printf 'file a.txt 6\nline1\nfile b.bin 5\n\000\r\n\377x'; printf 'file ..up 1\nx'
+  printf 'file console.log 2\nhi'; printf 'end\n'; } > "$tmp/stream"
+FAKE_STREAM=$tmp/stream launch $C/clean.log
+ktap_is "results channel: files saved byte for byte, the stream removed" \
+	"$rc|$(cat "$tmp/results/latest/a.txt")|$(od -An -tx1 "$tmp/results/latest/b.bin" | tr -d ' ')|$(ls "$tmp/results/latest" | grep -c stream)" \
+	"0|line1|000d0aff78|0"
+ktap_is "results channel: a bad name or one of the launcher's files is refused, one line each" \
+	"$(grep -c 'refused (not saved)' "$tmp/err")|$(grep -c DEVMEMLAB "$tmp/results/latest/console.log")" "2|$(grep -c DEVMEMLAB $C/clean.log)"
+head -c 33 "$tmp/stream" > "$tmp/cut"
+FAKE_STREAM=$tmp/cut launch $C/clean.log
+ktap_is "results channel: a cut file is named in one line, the stream kept" \
+	"$(grep -c 'cut at 1 of 5 bytes' "$tmp/err")|$(cat "$tmp/results/latest/a.txt")|$(ls "$tmp/results/latest" | grep -c results.stream)" \
+	"1|line1|1"
+printf 'file a.txt 6\nline1\n' > "$tmp/noend"
+FAKE_STREAM=$tmp/noend launch $C/clean.log
+ktap_has "results channel: a stream without its end frame is reported" "$err" "no end frame"
+printf 'junk\n' > "$tmp/junk"
+FAKE_STREAM=$tmp/junk launch $C/clean.log
+ktap_has "results channel: a malformed header is reported" "$err" "malformed frame header 'junk"
 
 # SIGTERM to the launcher: it stops "QEMU" and removes its files
 rm -rf "$tmp/results"

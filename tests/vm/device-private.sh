@@ -4,16 +4,21 @@
 # In-VM, pci-bar: the device-private suite. devmemlab binds the ivshmem
 # device; dml-realloc runs every group (seed scenario, splits, 100k-op
 # churn, fault injection, bad arguments, the I-6 scan, data through every
-# migration path, the race, eviction and rmmod); its KTAP is this suite's.
-# Then a one-iteration dml-bench at 2 MiB leaves /results/dml-bench.json for
-# the host to check its fields (numbers are measured by make demo, not here).
+# migration path, the race, eviction and rmmod), then dml-harden every
+# hazard of concurrent misuse and failure (its pressure tests run in a boot
+# of their own, tests/vm/pressure.sh). Each producer is judged by its plan
+# and exit status too. Then a one-iteration dml-bench at 2 MiB leaves
+# /results/dml-bench.json for the host to check its fields (numbers are
+# measured by make demo, not here).
 . /lab/lib.sh
+echo "KTAP version 1"
 if ! modprobe devmemlab || ! wait_for /dev/devmemlab0 5; then
-	ktap_plan 1
 	ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
+	echo "1..$KTAP_N"
 	exit 1
 fi
-dml-realloc -n 100000
-status=$?
-dml-bench -i 1 2 >/dev/null || status=1
-exit $status
+ktap_run "" dml-realloc -n 100000
+ktap_run "" dml-harden -F pressure
+ktap_check "dml-bench runs (one iteration, 2 MiB)" dml-bench -i 1 2
+echo "1..$KTAP_N"
+ktap_done

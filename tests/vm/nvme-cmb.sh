@@ -9,7 +9,5 @@ ktap_is "p2pmem available is positive and at most the size" \
 	"$([ "$avail" -gt 0 ] && [ "$avail" -le "$(cat "$d/p2pmem/size")" ] && echo yes)" yes
 ktap_check "p2pmem/allocate exists (mmap-able provider)" test -e "$d/p2pmem/allocate"
 # unbinding the provider under a live p2pmem mapping: SIGBUS, then P2P works again
-dml-p2p -p nvme0 -U > /tmp/p2p.ktap 2>&1
-ktap_import /tmp/p2p.ktap
-dml-p2p -p nvme0 nvme0:ok > /tmp/p2p.ktap 2>&1
-ktap_import /tmp/p2p.ktap
+ktap_run "" dml-p2p -p nvme0 -U
+ktap_run "" dml-p2p -p nvme0 nvme0:ok

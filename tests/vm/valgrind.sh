@@ -6,8 +6,9 @@
 # no memory error and no definite or indirect leak, and the tool itself
 # succeeds. Their results are checked by the other suites; here only
 # memcheck's verdict and the exit status count.
-# Children forked by dml-realloc's race (from a migrator thread) are not
-# leak-checked: they inherit the other threads' heap and exit at once.
+# Children forked by dml-realloc's race (from a migrator thread) and by
+# dml-stress are not leak-checked: they inherit the other threads' heap and
+# exit at once; dml-harden's tests run in forked children, checked alike.
 # Skipped, with the reason: runs that mmap a sysfs file (PCI resourceN,
 # p2pmem/allocate): valgrind 3.24 asserts in m_debuginfo/image.c
 # (set_CEnt) on a mapped file it cannot read(), which those files refuse.
@@ -39,6 +40,8 @@ wait_for "/sys/bus/pci/devices/$bar/p2pmem/size" 5
 vg "dml-p2p kernel self-test (-K)" dml-p2p -p "$bar" -K /dev/devmemlab0
 ktap_skip "valgrind: dml-p2p data moves (p2pmem/allocate mmap)" "$SYSFS_MMAP"
 vg "dml-bench -i 1 2" dml-bench -i 1 -o /tmp/bench.json 2
+vg "dml-stress -t 10 (4 threads, every command)" dml-stress -t 10 -s 3
+vg "dml-harden (each test in its child, not the pressure tests)" dml-harden -F pressure
 # last: its evict group reloads the module (without p2p_mib)
 vg "dml-realloc (every group, 2000 churn ops)" dml-realloc -n 2000
 rmmod devmemlab

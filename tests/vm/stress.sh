@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-VM, pci-bar: dml-stress, every command of the device file at once
+# from threads of one process with fault injection switching underneath,
+# for SECONDS (default 60) from SEED (default: a new one, printed). It ends
+# with every buffer verified, the checker clean and every block
+# allocatable; then rmmod must return and the module bind again with all
+# memory free. `make check` runs a minute, `make stress` ten.
+#   stress.sh [SECONDS [SEED]]
+. /lab/lib.sh
+echo "KTAP version 1"
+if ! modprobe devmemlab || ! wait_for /dev/devmemlab0 5; then
+	ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
+	echo "1..$KTAP_N"
+	exit 1
+fi
+ktap_run "" dml-stress -t "${1:-60}" ${2:+-s "$2"}
+ktap_check "rmmod devmemlab returns after the stress" rmmod devmemlab
+ktap_check "the module binds again" sh -c 'modprobe devmemlab && test -e /dev/devmemlab0 || sleep 1; test -e /dev/devmemlab0'
+ktap_run "after the stress: " dml-realloc seed
+echo "1..$KTAP_N"
+ktap_done

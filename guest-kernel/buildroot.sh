@@ -27,6 +27,7 @@ stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
 
 if [ -f "$root/.devmemlab-stamp" ] && [ "$(cat "$root/.devmemlab-stamp")" = "$stamp" ]; then
 	log "up to date ($root)"
+	touch "$root/.devmemlab-stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 [ "$(id -u)" = 0 ] || { echo "devmemlab: buildroot: debootstrap and chroot need root (run via sudo)" >&2; exit 1; }

@@ -15,6 +15,7 @@ log() { printf 'devmemlab: kernel: %s\n' "$*"; }
 stamp="$KVER $KPKG_VER"
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	log "up to date ($out, $KVER)"
+	touch "$out/.stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 apt_dir=$(dirname "$out")/apt

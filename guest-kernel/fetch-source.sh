@@ -19,6 +19,7 @@ stamp="$KPKG_VER $(set -f; echo $FILES)"
 log() { printf 'devmemlab: linux-source: %s\n' "$*"; }
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	log "up to date ($out)"
+	touch "$out/.stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 tmp=$out.new

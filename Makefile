@@ -14,6 +14,8 @@
 #   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
 #   BACKEND=libvirt   demo/bench/p2p through libvirt (LIBVIRT_URI, default
 #                     qemu:///system; a local daemon is started if none runs)
+#   DEVMEMLAB_MIRROR=URI  Debian archive for host and guest packages (default:
+#                     the one the host's apt sources name; scripts/debian-mirror.sh)
 # See docs/guest-kernel.md.
 
 include guest-kernel/versions.env
@@ -45,6 +47,10 @@ KERNEL_DEP := $(BUILD)/kernel/.stamp
 endif
 
 LAUNCHER  := qemu/devmemlab
+# the same launcher with AddressSanitizer + UBSan, for tests/unit/asan.sh
+LAUNCHER_ASAN := qemu/devmemlab-asan
+# libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
+FUZZER    := $(BUILD)/fuzz/topology-fuzz
 # upstream's test_hmm builds against Debian's headers only
 UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)/upstream/test_hmm.ko))
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
@@ -86,10 +92,10 @@ bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
 
-check: all
+check: all $(LAUNCHER_ASAN) $(FUZZER)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
-unit: $(LAUNCHER)
+unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER)
 	@tests/run.sh --unit
 
 # --- host side ---
@@ -104,11 +110,23 @@ LAUNCHER_SRC := $(wildcard qemu/*.c)
 $(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c libvirt) -o $@ $(LAUNCHER_SRC) \
 		$$(pkg-config --libs json-c libvirt)
+# Every sanitizer finding is fatal. clang, whose UBSan (unlike gcc's) writes
+# its reports to UBSAN_OPTIONS=log_path, where tests/unit/asan.sh looks;
+# warnings are the gcc build's job (-Werror there).
+SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(LAUNCHER_ASAN): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
+	clang $(filter-out -Werror,$(HOST_CFLAGS)) $(SANITIZE) $$(pkg-config --cflags json-c libvirt) \
+		-o $@ $(LAUNCHER_SRC) $$(pkg-config --libs json-c libvirt)
+FUZZ_SRC  := tests/fuzz/topology-fuzz.c qemu/topology.c qemu/qemu_argv.c qemu/libvirt_xml.c
+$(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
+	@mkdir -p $(@D)
+	clang $(filter-out -Werror,$(HOST_CFLAGS)) -fsanitize=fuzzer $(SANITIZE) $$(pkg-config --cflags json-c) \
+		-o $@ $(FUZZ_SRC) $$(pkg-config --libs json-c)
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp
 $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
-	@$(SUDO) guest-kernel/buildroot.sh $(ROOT)
+	@$(SUDO) $(if $(DEVMEMLAB_MIRROR),env DEVMEMLAB_MIRROR='$(DEVMEMLAB_MIRROR)') guest-kernel/buildroot.sh $(ROOT)
 
 # Debian's linux-source: checkpatch for tests/unit/style.sh, upstream test_hmm
 $(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
@@ -166,7 +184,7 @@ $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs \
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/fuzz $(BUILD)/inputs \
 		$(BUILD)/test-logs
 
 distclean: clean

@@ -4,14 +4,16 @@
 # apt-get with a private configuration that sees trixie + trixie-backports
 # and nothing of the host's own state. Used to *download* guest packages
 # (never to install them on the host): the host's sources.list and dpkg
-# database are untouched.
+# database are untouched. The archive is the one the host's apt sources
+# name, or DEVMEMLAB_MIRROR (scripts/debian-mirror.sh).
 #
 #   apt-private.sh DIR update
 #   apt-private.sh DIR download PKG=VERSION ...     (into the current dir)
 #   apt-private.sh DIR policy PKG
 set -eu
 dir=$1; shift
-. "$(dirname "$0")/versions.env"
+. "$(dirname "$0")/../scripts/debian-mirror.sh"
+debian_mirror_init
 mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
 cat > "$dir/sources.list" <<SRC
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEBIAN_MIRROR trixie main

@@ -14,6 +14,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
+. "$here/../scripts/debian-mirror.sh"
 root=$1
 log() { printf 'devmemlab: buildroot: %s\n' "$*"; }
 
@@ -26,6 +27,7 @@ stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
 
 if [ -f "$root/.devmemlab-stamp" ] && [ "$(cat "$root/.devmemlab-stamp")" = "$stamp" ]; then
 	log "up to date ($root)"
+	touch "$root/.devmemlab-stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 [ "$(id -u)" = 0 ] || { echo "devmemlab: buildroot: debootstrap and chroot need root (run via sudo)" >&2; exit 1; }
@@ -33,7 +35,8 @@ fi
 new=$root.new
 rm -rf "$new"
 trap 'rm -rf "$new"' EXIT
-log "debootstrap trixie into $new (about a minute)"
+debian_mirror_init
+log "debootstrap trixie into $new from $DEBIAN_MIRROR ($DEBIAN_MIRROR_FROM; about a minute)"
 debootstrap --variant=minbase --include="$PKGS" trixie "$new" "$DEBIAN_MIRROR" \
 	> "$new.log" 2>&1 || { tail -n 20 "$new.log" >&2; echo "devmemlab: buildroot: debootstrap failed (log: $new.log)" >&2; exit 1; }
 echo "deb $DEBIAN_MIRROR trixie-backports main" > "$new/etc/apt/sources.list.d/backports.list"

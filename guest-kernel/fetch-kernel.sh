@@ -9,18 +9,21 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
+. "$here/../scripts/debian-mirror.sh"
 mkdir -p "$(dirname "$1")"; out=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 log() { printf 'devmemlab: kernel: %s\n' "$*"; }
 stamp="$KVER $KPKG_VER"
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	log "up to date ($out, $KVER)"
+	touch "$out/.stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 apt_dir=$(dirname "$out")/apt
 tmp=$out.new
 rm -rf "$tmp"; mkdir -p "$tmp/debs" "$tmp/x"
 trap 'rm -rf "$tmp"' EXIT
-log "fetching linux-binary/linux-modules $KVER ($KPKG_VER) from trixie-backports"
+debian_mirror_init
+log "fetching linux-binary/linux-modules $KVER ($KPKG_VER) from trixie-backports at $DEBIAN_MIRROR ($DEBIAN_MIRROR_FROM)"
 "$here/apt-private.sh" "$apt_dir" update
 (cd "$tmp/debs" && "$here/apt-private.sh" "$apt_dir" download -qq \
 	"linux-binary-$KVER=$KPKG_VER" "linux-modules-$KVER=$KPKG_VER")

@@ -9,6 +9,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
+. "$here/../scripts/debian-mirror.sh"
 mkdir -p "$(dirname "$1")"
 out=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 FILES="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
@@ -18,12 +19,14 @@ stamp="$KPKG_VER $(set -f; echo $FILES)"
 log() { printf 'devmemlab: linux-source: %s\n' "$*"; }
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	log "up to date ($out)"
+	touch "$out/.stamp"	# newer than the script and pins make compares it with
 	exit 0
 fi
 tmp=$out.new
 rm -rf "$tmp"; mkdir -p "$tmp/deb"
 trap 'rm -rf "$tmp"' EXIT
-log "fetching linux-source-7.3 ($KPKG_VER, ~170 MB)"
+debian_mirror_init
+log "fetching linux-source-7.3 ($KPKG_VER, ~170 MB) from $DEBIAN_MIRROR ($DEBIAN_MIRROR_FROM)"
 "$here/apt-private.sh" "$(dirname "$out")/apt" update
 (cd "$tmp/deb" && "$here/apt-private.sh" "$(dirname "$out")/apt" download -qq "linux-source-7.3=$KPKG_VER")
 dpkg-deb --fsys-tarfile "$tmp"/deb/*.deb | tar -x -C "$tmp/deb" ./usr/src/linux-source-7.3.tar.xz

@@ -53,10 +53,14 @@ static int find_nvme(const char *id, char *bdf, size_t blen, char *blk, size_t k
 {
 	char want[64], path[512], buf[128];
 	struct dirent *e;
-	DIR *d = opendir("/sys/class/nvme");
+	DIR *d;
 	int found = 0;
 
-	snprintf(want, sizeof(want), "dml-%.40s", id);
+	/* NVMe serials are 20 bytes: "dml-" and an id of at most 16 (the launcher refuses longer) */
+	if (strlen(id) > 16)
+		return -1;
+	snprintf(want, sizeof(want), "dml-%s", id);
+	d = opendir("/sys/class/nvme");
 	while (d && !found && (e = readdir(d))) {
 		if (strncmp(e->d_name, "nvme", 4))
 			continue;

@@ -205,20 +205,22 @@ static void emit_ivshmem(struct lvgen *g, const struct topo_device *d)
 
 static void emit_nvme(struct lvgen *g, const struct topo_device *d)
 {
-	char drv[TOPO_ID_MAX + 8], img[PATH_MAX], serial[32];
+	char drv[TOPO_ID_MAX + 8], serial[TOPO_ID_MAX + 8];
+	char *img = xasprintf("%s/%s.img", g->o->workdir, d->id);
 	json_object *j = json_object_new_object(), *file = json_object_new_object();
 
 	snprintf(drv, sizeof(drv), "drv-%s", d->id);
-	snprintf(img, sizeof(img), "%s/%s.img", g->o->workdir, d->id);
 	jstr(file, "driver", "file");
 	jstr(file, "filename", img);
+	free(img);
 	jstr(j, "driver", "raw");
 	jstr(j, "node-name", drv);
 	json_object_object_add(j, "file", file);
 	add_json(g, "-blockdev", j);
 
 	j = jdev("nvme", d->id);
-	snprintf(serial, sizeof(serial), "dml-%.16s", d->id);
+	/* the id fits the 20-byte NVMe serial: checked by the parser */
+	snprintf(serial, sizeof(serial), "dml-%s", d->id);
 	jstr(j, "serial", serial);
 	jstr(j, "drive", drv);
 	if (d->cmb)
@@ -311,11 +313,9 @@ static int check_aliases(const struct topology *t, char *err, size_t errlen)
 				continue;
 			libvirt_alias(t->dev[i].id, a, sizeof(a));
 			libvirt_alias(t->dev[k].id, b, sizeof(b));
-			if (!strcmp(a, b)) {
-				snprintf(err, errlen, "%s:%d: ports '%s' and '%s' map to the same libvirt alias '%s' ('.' becomes '_')",
-					 t->path, t->dev[i].line, t->dev[k].id, t->dev[i].id, a);
-				return -1;
-			}
+			if (!strcmp(a, b))
+				return errline(err, errlen, "%s:%d: ports '%s' and '%s' map to the same libvirt alias '%s' ('.' becomes '_')",
+					       t->path, t->dev[i].line, t->dev[k].id, t->dev[i].id, a);
 		}
 	return 0;
 }
@@ -326,10 +326,8 @@ static int check_libvirt(const struct topology *t, const struct qemu_opts *o,
 {
 	if (check_aliases(t, err, errlen))
 		return -1;
-	if (strchr(o->qemu, '/') && o->qemu[0] != '/') {
-		snprintf(err, errlen, "--qemu must be an absolute path for libvirt, not '%s'", o->qemu);
-		return -1;
-	}
+	if (strchr(o->qemu, '/') && o->qemu[0] != '/')
+		return errline(err, errlen, "--qemu must be an absolute path for libvirt, not '%s'", o->qemu);
 	return 0;
 }
 
@@ -346,8 +344,8 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 		      const struct lv_opts *lo, char **xml, char *err, size_t errlen)
 {
 	struct lvgen g = { .t = t, .o = o, .lo = lo, .root_slot = 1 };
-	char cmdline[4096], cxlm[1024], done[TOPO_MAX_DEVICES] = { 0 }, results[PATH_MAX + 32];
-	char *devices = NULL, *out = NULL;
+	char cmdline[4096], done[TOPO_MAX_DEVICES] = { 0 }, results[PATH_MAX + 32];
+	char *devices = NULL, *out = NULL, *cxlm;
 	size_t dlen = 0, olen = 0;
 	FILE *f;
 
@@ -365,14 +363,14 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 			fclose(g.f);
 			free(devices);
 		}
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		return errline(err, errlen, "out of memory");
 	}
-	qemu_cxl_machine_opts(t, cxlm, sizeof(cxlm));
+	cxlm = qemu_cxl_machine_opts(t);
 	if (*cxlm) {	/* QEMU merges it into libvirt's -machine */
 		argv_add(&g.cmd, "-machine");
 		argv_add(&g.cmd, cxlm);
 	}
+	free(cxlm);
 	for (int i = 0; i < t->ndev; i++)
 		walk(&g, i, done, 1);
 	fclose(g.f);

@@ -82,17 +82,22 @@ static void find_lab_root(void)
 	}
 	exe[n] = '\0';
 	/* the binary lives in qemu/ of the checkout */
-	snprintf(lab_root, sizeof(lab_root), "%s", dirname(dirname(exe)));
+	if (snprintf(lab_root, sizeof(lab_root), "%s", dirname(dirname(exe))) >= (int)sizeof(lab_root))
+		die_usage("the checkout's path is too long (at most %d characters)", LAB_ROOT_MAX - 1);
 }
 
 static void topo_path(const struct cli *c, char *buf, size_t len)
 {
+	int n;
+
 	if (strchr(c->topo, '/') || strstr(c->topo, ".ini"))
-		snprintf(buf, len, "%s", c->topo);
+		n = snprintf(buf, len, "%s", c->topo);
 	else if (c->topo_dir)
-		snprintf(buf, len, "%s/%s.ini", c->topo_dir, c->topo);
+		n = snprintf(buf, len, "%s/%s.ini", c->topo_dir, c->topo);
 	else
-		snprintf(buf, len, "%s/topologies/%s.ini", lab_root, c->topo);
+		n = snprintf(buf, len, "%s/topologies/%s.ini", lab_root, c->topo);
+	if (n < 0 || (size_t)n >= len)
+		die_usage("topology path too long (at most %zu characters)", len - 1);
 }
 
 static void load_topology(const struct cli *c, struct topology *t)
@@ -173,8 +178,13 @@ static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char 
 		snprintf(initrd, PATH_MAX, "%s/build/initramfs.cpio.zst", lab_root);
 	if (!c->shm_prefix)
 		snprintf(shm, PATH_MAX, "/dev/shm/devmemlab-%d", (int)getpid());
-	snprintf(append, 4096, "%s%s%s%s", c->script ? "lab.run=" : "", c->script ? c->script : "",
-		 c->script && c->append ? " " : "", c->append ? c->append : "");
+	if (c->shm_prefix && strlen(c->shm_prefix) > QEMU_PREFIX_MAX)
+		die_usage("--shm-prefix is too long (at most %d characters)", QEMU_PREFIX_MAX);
+	if (c->workdir && strlen(c->workdir) > QEMU_PREFIX_MAX)
+		die_usage("--workdir is too long (at most %d characters)", QEMU_PREFIX_MAX);
+	if (snprintf(append, 4096, "%s%s%s%s", c->script ? "lab.run=" : "", c->script ? c->script : "",
+		     c->script && c->append ? " " : "", c->append ? c->append : "") >= 4096)
+		die_usage("--script and --append are too long for the kernel command line");
 	*o = (struct qemu_opts){
 		.qemu = c->qemu ? c->qemu : "qemu-system-x86_64",
 		.kernel = c->kernel ? c->kernel : kernel,
@@ -231,10 +241,10 @@ static int cmd_describe(const struct cli *c)
 
 static void print_modules(void)
 {
-	char buf[1024];
+	char *m = qemu_all_modules();
 
-	qemu_all_modules(buf, sizeof(buf));
-	printf("%s\n", buf);
+	printf("%s\n", m);
+	free(m);
 }
 
 /* --qmp: QEMU backend only; QEMU replaces a socket there, nothing else. */

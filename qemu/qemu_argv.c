@@ -4,6 +4,7 @@
  * options (no I/O), so that tests/unit can compare it with golden files.
  * One emit_*() function per device kind.
  */
+#define _GNU_SOURCE	/* vasprintf */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,33 +16,70 @@
 /* The kernel's COMMAND_LINE_SIZE on x86 is 2048 including the NUL. */
 #define CMDLINE_MAX 2047
 
-void argv_add(struct argv *a, const char *s)
+/* The emitters build strings of any length: out of memory is the only failure. */
+static void *must(void *p)
 {
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 32;
-		a->v = realloc(a->v, a->cap * sizeof(*a->v));
-		if (!a->v) {
-			perror("devmemlab");
-			exit(1);
-		}
-	}
-	a->v[a->n] = strdup(s);
-	if (!a->v[a->n]) {
+	if (!p) {
 		perror("devmemlab");
 		exit(1);
 	}
+	return p;
+}
+
+static void argv_take(struct argv *a, char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->v = must(realloc(a->v, a->cap * sizeof(*a->v)));
+	}
+	a->v[a->n] = s;
 	a->v[++a->n] = NULL;
+}
+
+void argv_add(struct argv *a, const char *s)
+{
+	argv_take(a, must(strdup(s)));
+}
+
+__attribute__((format(printf, 1, 0)))
+static char *vxasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	return must(vasprintf(&s, fmt, ap) < 0 ? NULL : s);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vxasprintf(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 void argv_addf(struct argv *a, const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	argv_take(a, vxasprintf(fmt, ap));
 	va_end(ap);
-	argv_add(a, buf);
+}
+
+/* A string stream for the emitters: mem_open(), fprintf(), mem_close() */
+static FILE *mem_open(char **buf, size_t *len)
+{
+	return must(open_memstream(buf, len));
+}
+
+static char *mem_close(FILE *f, char **buf)
+{
+	if (fclose(f))
+		must(NULL);
+	return *buf;
 }
 
 void argv_free(struct argv *a)
@@ -96,6 +134,7 @@ static void bus_opt(const struct topology *t, const struct topo_device *d,
 	snprintf(buf, len, ",bus=%s", d->bus < 0 ? "pcie.0" : t->dev[d->bus].id);
 }
 
+/* o->shm_prefix is at most QEMU_PREFIX_MAX (main.c refuses longer): a PATH_MAX buffer holds it */
 void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
 		       char *buf, size_t len)
 {
@@ -160,7 +199,7 @@ static void emit_ivshmem(const struct topology *t, const struct topo_device *d,
 static void emit_nvme(const struct topology *t, const struct topo_device *d,
 		      const struct qemu_opts *o, struct argv *a)
 {
-	char bus[64], cmb[32] = "";
+	char bus[64], cmb[40] = "";
 
 	bus_opt(t, d, bus, sizeof(bus));
 	if (d->cmb)
@@ -168,7 +207,8 @@ static void emit_nvme(const struct topology *t, const struct topo_device *d,
 	argv_add(a, "-drive");
 	argv_addf(a, "file=%s/%s.img,if=none,id=drv-%s,format=raw", o->workdir, d->id, d->id);
 	argv_add(a, "-device");
-	argv_addf(a, "nvme,id=%s,serial=dml-%.16s,drive=drv-%s%s%s", d->id, d->id, d->id, cmb, bus);
+	/* the id fits the 20-byte NVMe serial: checked by the parser */
+	argv_addf(a, "nvme,id=%s,serial=dml-%s,drive=drv-%s%s%s", d->id, d->id, d->id, cmb, bus);
 }
 
 static void emit_cxl_host_bridge(const struct topology *t, const struct topo_device *d,
@@ -245,94 +285,106 @@ static void emit_tree(const struct topology *t, int i, const struct qemu_opts *o
 		emitters[t->dev[i].kind](t, &t->dev[i], o, a);
 }
 
-void qemu_cxl_machine_opts(const struct topology *t, char *buf, size_t len)
+char *qemu_cxl_machine_opts(const struct topology *t)
 {
-	int n = 0, w = 0;
-	char sz[32];
+	char *buf = NULL, sz[32];
+	size_t len = 0;
+	FILE *f = mem_open(&buf, &len);
+	int w = 0;
 
-	buf[0] = '\0';
-	if (!topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
-		return;
-	n += snprintf(buf + n, len - n, "cxl=on");
+	if (topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
+		fputs("cxl=on", f);
 	for (int i = 0; i < t->ndev; i++) {
 		const struct topo_device *d = &t->dev[i];
 
 		if (d->kind != DEV_CXL_WINDOW)
 			continue;
 		for (int k = 0; k < d->ntargets; k++)
-			n += snprintf(buf + n, len - n, ",cxl-fmw.%d.targets.%d=%s",
-				      w, k, t->dev[d->targets[k]].id);
-		n += snprintf(buf + n, len - n, ",cxl-fmw.%d.size=%s", w, qemu_size(d->size, sz));
+			fprintf(f, ",cxl-fmw.%d.targets.%d=%s", w, k, t->dev[d->targets[k]].id);
+		fprintf(f, ",cxl-fmw.%d.size=%s", w, qemu_size(d->size, sz));
 		w++;
 	}
+	return mem_close(f, &buf);
 }
 
-void qemu_all_modules(char *buf, size_t len)
+char *qemu_all_modules(void)
 {
-	size_t n = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = mem_open(&buf, &len);
+	const char *sep = "";
 
-	buf[0] = '\0';
 	for (int k = 0; k < DEV_KIND_COUNT; k++) {
 		const char *m = topo_kind_modules(k);
 
-		if (*m)
-			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "", m);
+		if (*m) {
+			fprintf(f, "%s%s", sep, m);
+			sep = " ";
+		}
 	}
+	return mem_close(f, &buf);
 }
 
 int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 			char *buf, size_t len, char *err, size_t errlen)
 {
-	char mods[512] = "";
-	size_t n, m = 0;
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = mem_open(&s, &n);
+	const char *sep = " lab.mods=";
+	int ret = 0;
 
+	/* loglevel=5 puts WARNING-level lines on the console, where the verdict reads them */
+	fprintf(f, "console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=%s", t->name);
 	for (int k = 0; k < DEV_KIND_COUNT; k++) {
 		const char *km = topo_kind_modules(k);
 
-		if (*km && topo_has_kind(t, k))
-			m += snprintf(mods + m, sizeof(mods) - m, "%s%s", m ? " " : "", km);
+		if (!*km || !topo_has_kind(t, k))
+			continue;
+		fputs(sep, f);
+		for (; *km; km++)
+			fputc(*km == ' ' ? ',' : *km, f);
+		sep = ",";
 	}
-	for (char *c = mods; *c; c++)
-		if (*c == ' ')
-			*c = ',';
-	/* loglevel=5 puts WARNING-level lines on the console, where the verdict reads them */
-	n = snprintf(buf, len, "console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=%s%s%s%s%s",
-		     t->name, *mods ? " lab.mods=" : "", mods, o->append ? " " : "",
-		     o->append ? o->append : "");
+	if (o->append)
+		fprintf(f, " %s", o->append);
 	if (o->guest_cmd && o->guest_cmd[0]) {
-		n += snprintf(buf + n, n < len ? len - n : 0, " --");
+		fputs(" --", f);
 		for (char *const *arg = o->guest_cmd; *arg; arg++) {
 			const char *q = strpbrk(*arg, " \t") || !**arg ? "\"" : "";
 
 			if (strpbrk(*arg, "\"\n")) {
-				snprintf(err, errlen, "guest command argument '%s' contains '\"' or a newline, which the kernel command line cannot carry",
-					 *arg);
-				return -1;
+				ret = errline(err, errlen, "guest command argument '%s' contains '\"' or a newline, which the kernel command line cannot carry",
+					      *arg);
+				break;
 			}
-			n += snprintf(buf + n, n < len ? len - n : 0, " %s%s%s", q, *arg, q);
+			fprintf(f, " %s%s%s", q, *arg, q);
 		}
 	}
-	if (n > CMDLINE_MAX || n >= len) {
-		snprintf(err, errlen, "kernel command line too long (%zu bytes, at most %d)",
-			 n, CMDLINE_MAX);
-		return -1;
-	}
-	return 0;
+	mem_close(f, &s);
+	if (!ret && (n > CMDLINE_MAX || n >= len))
+		ret = errline(err, errlen, "kernel command line too long (%zu bytes, at most %d)",
+			      n, CMDLINE_MAX);
+	if (!ret)
+		memcpy(buf, s, n + 1);
+	free(s);
+	return ret;
 }
 
 int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 		    struct argv *a, char *err, size_t errlen)
 {
-	char cxlm[1024], cmdline[4096], mem[32], path[PATH_MAX + 32];
+	char *cxlm, cmdline[4096], mem[32], path[PATH_MAX + 32];
 	char done[TOPO_MAX_DEVICES] = { 0 };
 	int cxl = topo_has_kind(t, DEV_CXL_HOST_BRIDGE);
 
 	if (qemu_kernel_cmdline(t, o, cmdline, sizeof(cmdline), err, errlen))
 		return -1;
-	qemu_cxl_machine_opts(t, cxlm, sizeof(cxlm));
+	cxlm = qemu_cxl_machine_opts(t);
 	argv_add(a, o->qemu);
 	argv_add(a, "-M");
 	argv_addf(a, "q35%s%s", *cxlm ? "," : "", cxlm);
+	free(cxlm);
 	argv_add(a, "-accel");
 	argv_add(a, o->accel);
 	argv_add(a, "-cpu");

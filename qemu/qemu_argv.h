@@ -16,6 +16,8 @@ struct argv {
 void argv_add(struct argv *a, const char *s);
 void argv_addf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void argv_free(struct argv *a);
+/* asprintf() that exits on out of memory */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print as one shell-quoted line that can be pasted into a shell. */
 void argv_print(const struct argv *a, FILE *f);
 
@@ -52,6 +54,12 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 		    struct argv *a, char *err, size_t errlen);
 
+/*
+ * The longest --shm-prefix or --workdir (main.c refuses longer): PREFIX-ID
+ * and WORKDIR/ID.img then fit in PATH_MAX.
+ */
+#define QEMU_PREFIX_MAX (PATH_MAX - TOPO_ID_MAX - 8)
+
 /* Path of the results channel's stream file. */
 void qemu_results_path(const struct qemu_opts *o, char *buf, size_t len);
 
@@ -61,13 +69,13 @@ void qemu_ivshmem_path(const struct topo_device *d, const struct qemu_opts *o,
 
 /* QEMU size syntax (the largest exact unit: 1G, 256M, 4096) into buf[32]. */
 const char *qemu_size(unsigned long long v, char *buf);
-/* "cxl=on,cxl-fmw.N..." for a topology with CXL host bridges, else "". */
-void qemu_cxl_machine_opts(const struct topology *t, char *buf, size_t len);
+/* "cxl=on,cxl-fmw.N..." for a topology with CXL host bridges, else "" (malloc'ed). */
+char *qemu_cxl_machine_opts(const struct topology *t);
 /* A CXL root port's port number on its host bridge and its unique chassis. */
 void qemu_cxl_rp_numbers(const struct topology *t, const struct topo_device *d,
 			 int *port, int *chassis);
 
-/* Space-separated union of the guest modules every kind needs. */
-void qemu_all_modules(char *buf, size_t len);
+/* Space-separated union of the guest modules every kind needs (malloc'ed). */
+char *qemu_all_modules(void);
 
 #endif

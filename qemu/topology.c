@@ -18,6 +18,7 @@
 #define PCIE0		(1u << DEV_KIND_COUNT)
 #define SZ_1M		(1ull << 20)
 #define SZ_256M		(256ull << 20)
+#define MACHINE_KEYS	" description memory cpus "
 
 static const struct kind_info {
 	const char *name;
@@ -95,14 +96,35 @@ struct parser {
 	size_t errlen;
 	int machine_line;		/* 0 = no [machine] yet */
 	int cur;			/* current device, -1 = [machine], -2 = none */
-	char seen[TOPO_MAX_DEVICES + 1][128];	/* keys seen per section */
+	unsigned int seen[TOPO_MAX_DEVICES + 1];	/* keys seen per section, by index */
 	char bus_name[TOPO_MAX_DEVICES][TOPO_ID_MAX];
 	int bus_line[TOPO_MAX_DEVICES];
-	char targets[TOPO_MAX_DEVICES][128];
+	char targets[TOPO_MAX_DEVICES][4][TOPO_ID_MAX];	/* cxl-window target ids */
+	int ntargets[TOPO_MAX_DEVICES];
 	int targets_line[TOPO_MAX_DEVICES];
 	int size_line[TOPO_MAX_DEVICES];
 };
 
+/* An error line of n characters that did not fit in err ends in "..." */
+static int mark_cut(char *err, size_t errlen, int n)
+{
+	if (errlen > 3 && (n < 0 || (size_t)n >= errlen))
+		memcpy(err + errlen - 4, "...", 4);
+	return -1;
+}
+
+int errline(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return mark_cut(err, errlen, n);
+}
+
+/* One line "FILE:LINE: problem" in err. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct parser *p, int line, const char *fmt, ...)
 {
@@ -111,8 +133,21 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < p->errlen)
-		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+		n += vsnprintf(p->err + n, p->errlen - n, fmt, ap);
 	va_end(ap);
+	return mark_cut(p->err, p->errlen, n);
+}
+
+/* Index of the n-byte word among the space-separated words of list, or -1. */
+static int word_index(const char *list, const char *word, size_t n)
+{
+	for (int i = 0; *(list += strspn(list, " ")); i++) {
+		size_t l = strcspn(list, " ");
+
+		if (l == n && !strncmp(list, word, n))
+			return i;
+		list += l;
+	}
 	return -1;
 }
 
@@ -179,6 +214,9 @@ static int parse_section(struct parser *p, char *s, int line)
 	if (!valid_id(id))
 		return fail(p, line, "[%s] needs an id of letters, digits, '_', '.', '-' (at most %d)",
 			    kind, TOPO_ID_MAX - 1);
+	if (k == DEV_NVME && strlen(id) > TOPO_NVME_ID_MAX)
+		return fail(p, line, "nvme id '%s' is longer than %d characters (its serial dml-ID must fit NVMe's %d)",
+			    id, TOPO_NVME_ID_MAX, TOPO_NVME_ID_MAX + 4);
 	if (!strcmp(id, "pcie.0") || !strcmp(id, "machine") ||
 	    !strncmp(id, LAB_ID_PREFIX, strlen(LAB_ID_PREFIX)))
 		return fail(p, line, "id '%s' is reserved", id);
@@ -190,7 +228,6 @@ static int parse_section(struct parser *p, char *s, int line)
 	p->cur = t->ndev++;
 	t->dev[p->cur] = (struct topo_device){ .kind = k, .line = line, .bus = -1 };
 	strcpy(t->dev[p->cur].id, id);
-	p->seen[p->cur + 1][0] = '\0';
 	return 0;
 }
 
@@ -210,7 +247,10 @@ static int parse_machine_key(struct parser *p, int line, const char *key, char *
 	long v;
 
 	if (!strcmp(key, "description")) {
-		snprintf(t->description, sizeof(t->description), "%s", val);
+		if (strlen(val) >= sizeof(t->description))
+			return fail(p, line, "description too long (at most %zu characters)",
+				    sizeof(t->description) - 1);
+		strcpy(t->description, val);
 	} else if (!strcmp(key, "memory")) {
 		if (parse_size_key(p, line, key, val, &t->memory))
 			return -1;
@@ -222,8 +262,6 @@ static int parse_machine_key(struct parser *p, int line, const char *key, char *
 		if (errno || *end || v < 1 || v > 64)
 			return fail(p, line, "cpus must be a number from 1 to 64, not '%s'", val);
 		t->cpus = v;
-	} else {
-		return fail(p, line, "unknown key '%s' in [machine]", key);
 	}
 	return 0;
 }
@@ -231,13 +269,13 @@ static int parse_machine_key(struct parser *p, int line, const char *key, char *
 static int parse_device_key(struct parser *p, int line, const char *key, char *val)
 {
 	struct topo_device *d = &p->t->dev[p->cur];
-	char pat[64];
+	char *save, *tok;
 
-	snprintf(pat, sizeof(pat), " %s ", key);
-	if (!strstr(kinds[d->kind].keys, pat))
-		return fail(p, line, "unknown key '%s' for %s", key, kinds[d->kind].name);
 	if (!strcmp(key, "bus")) {
-		snprintf(p->bus_name[p->cur], TOPO_ID_MAX, "%s", val);
+		/* no id is that long: never cut it to one that exists */
+		if (strlen(val) >= TOPO_ID_MAX)
+			return fail(p, line, "bus '%s' is not defined", val);
+		strcpy(p->bus_name[p->cur], val);
 		p->bus_line[p->cur] = line;
 	} else if (!strcmp(key, "size")) {
 		p->size_line[p->cur] = line;
@@ -252,19 +290,29 @@ static int parse_device_key(struct parser *p, int line, const char *key, char *v
 			return fail(p, line, "backing must be 'shm' or 'file:/absolute/path'");
 		if (strchr(val, ','))
 			return fail(p, line, "backing path must not contain ','");
-		snprintf(d->backing, sizeof(d->backing), "%s",
-			 strcmp(val, "shm") ? val + 5 : "");
+		if (strcmp(val, "shm") && strlen(val + 5) >= sizeof(d->backing))
+			return fail(p, line, "backing path too long (at most %zu characters)",
+				    sizeof(d->backing) - 1);
+		strcpy(d->backing, strcmp(val, "shm") ? val + 5 : "");
 	} else if (!strcmp(key, "targets")) {
-		snprintf(p->targets[p->cur], sizeof(p->targets[0]), "%s", val);
 		p->targets_line[p->cur] = line;
+		/* resolved once every host bridge is known: resolve_window() */
+		for (tok = strtok_r(val, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+			if (strlen(tok) >= TOPO_ID_MAX)
+				return fail(p, line, "target '%s' is not a cxl-host-bridge", tok);
+			if (p->ntargets[p->cur] == 4)
+				return fail(p, line, "at most 4 targets");
+			strcpy(p->targets[p->cur][p->ntargets[p->cur]++], tok);
+		}
 	}
 	return 0;
 }
 
 static int parse_line(struct parser *p, char *s, int line)
 {
-	char *eq, *key, *val, *seen;
-	char pat[64];
+	char *eq, *key, *val;
+	const char *keys;
+	int k;
 
 	s = trim(s);
 	if (!*s || *s == '#' || *s == ';')
@@ -283,12 +331,16 @@ static int parse_line(struct parser *p, char *s, int line)
 		return fail(p, line, "malformed key '%s'", key);
 	if (!*val)
 		return fail(p, line, "empty value for '%s'", key);
-	seen = p->seen[p->cur + 1];
-	snprintf(pat, sizeof(pat), " %s ", key);
-	if (strstr(seen, pat))
+	keys = p->cur == -1 ? MACHINE_KEYS : kinds[p->t->dev[p->cur].kind].keys;
+	k = word_index(keys, key, strlen(key));
+	if (k < 0 && p->cur == -1)
+		return fail(p, line, "unknown key '%s' in [machine]", key);
+	if (k < 0)
+		return fail(p, line, "unknown key '%s' for %s", key,
+			    kinds[p->t->dev[p->cur].kind].name);
+	if (p->seen[p->cur + 1] & 1u << k)
 		return fail(p, line, "duplicate key '%s'", key);
-	if (strlen(seen) + strlen(pat) < sizeof(p->seen[0]))
-		strcat(seen, pat);
+	p->seen[p->cur + 1] |= 1u << k;
 	return p->cur == -1 ? parse_machine_key(p, line, key, val)
 			    : parse_device_key(p, line, key, val);
 }
@@ -299,22 +351,12 @@ static int resolve_device(struct parser *p, int i, int *children)
 	struct topology *t = p->t;
 	struct topo_device *d = &t->dev[i];
 	const struct kind_info *ki = &kinds[d->kind];
-	const char *req = ki->required;
+	size_t n;
 
-	while (*req == ' ')
-		req++;
-	while (*req) {
-		char key[32];
-		char pat[40];
-		size_t n = strcspn(req, " ");
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, req);
-		snprintf(pat, sizeof(pat), " %s ", key);
-		if (!strstr(p->seen[i + 1], pat))
-			return fail(p, d->line, "[%s %s] needs '%s'", ki->name, d->id, key);
-		req += n;
-		while (*req == ' ')
-			req++;
+	for (const char *req = ki->required; *(req += strspn(req, " ")); req += n) {
+		n = strcspn(req, " ");
+		if (!(p->seen[i + 1] & 1u << word_index(ki->keys, req, n)))
+			return fail(p, d->line, "[%s %s] needs '%.*s'", ki->name, d->id, (int)n, req);
 	}
 	if (p->bus_name[i][0] && strcmp(p->bus_name[i], "pcie.0")) {
 		int b = find_id(t, p->bus_name[i]);
@@ -359,19 +401,17 @@ static int resolve_window(struct parser *p, int i)
 {
 	struct topology *t = p->t;
 	struct topo_device *w = &t->dev[i];
-	char *save, *tok;
 	uint64_t need = 0;
 
-	for (tok = strtok_r(p->targets[i], ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int b = find_id(t, tok);
+	for (int k = 0; k < p->ntargets[i]; k++) {
+		int b = find_id(t, p->targets[i][k]);
 
 		if (b < 0 || t->dev[b].kind != DEV_CXL_HOST_BRIDGE)
-			return fail(p, p->targets_line[i], "target '%s' is not a cxl-host-bridge", tok);
-		if (w->ntargets == 4)
-			return fail(p, p->targets_line[i], "at most 4 targets");
+			return fail(p, p->targets_line[i], "target '%s' is not a cxl-host-bridge",
+				    p->targets[i][k]);
 		w->targets[w->ntargets++] = b;
 	}
-	if (w->ntargets & (w->ntargets - 1))
+	if (!w->ntargets || w->ntargets & (w->ntargets - 1))
 		return fail(p, p->targets_line[i], "number of targets must be 1, 2 or 4");
 	/* every type-3 below the targets must fit in the window */
 	for (int j = 0; j < t->ndev; j++) {
@@ -390,6 +430,31 @@ static int resolve_window(struct parser *p, int i)
 	return 0;
 }
 
+/* Each device has one bus, so a chain of buses ends on pcie.0 or in a cycle. */
+static int check_cycles(struct parser *p)
+{
+	struct topology *t = p->t;
+	/* at most TOPO_MAX_DEVICES + 1 ids with " -> " between them */
+	char chain[(TOPO_ID_MAX + 4) * (TOPO_MAX_DEVICES + 1)];
+
+	for (int i = 0; i < t->ndev; i++) {
+		int b = t->dev[i].bus, n;
+
+		for (int steps = 0; b >= 0 && b != i && steps < t->ndev; steps++)
+			b = t->dev[b].bus;
+		if (b != i)
+			continue;
+		/* i is the first device of a cycle in file order */
+		n = snprintf(chain, sizeof(chain), "%s", t->dev[i].id);
+		do {
+			b = t->dev[b].bus;
+			n += snprintf(chain + n, sizeof(chain) - n, " -> %s", t->dev[b].id);
+		} while (b != i);
+		return fail(p, p->bus_line[i], "bus cycle: %s", chain);
+	}
+	return 0;
+}
+
 static int resolve(struct parser *p)
 {
 	struct topology *t = p->t;
@@ -403,6 +468,8 @@ static int resolve(struct parser *p)
 	for (int i = 0; i < t->ndev; i++)
 		if (resolve_device(p, i, children))
 			return -1;
+	if (check_cycles(p))
+		return -1;
 	for (int i = 0; i < t->ndev; i++) {
 		struct topo_device *d = &t->dev[i];
 
@@ -431,39 +498,42 @@ static int resolve(struct parser *p)
 	return 0;
 }
 
-int topo_load(const char *path, struct topology *t, char *err, size_t errlen)
+int topo_read(FILE *f, const char *path, struct topology *t, char *err, size_t errlen)
 {
 	struct parser *p;
-	char buf[1024];
-	const char *base;
-	FILE *f;
+	const char *base = strrchr(path, '/');
+	char *buf = NULL;
+	size_t cap = 0, len;
+	ssize_t n;
 	int line = 0, ret = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->memory = 2ull << 30;
 	t->cpus = 2;
-	snprintf(t->path, sizeof(t->path), "%s", path);
-	base = strrchr(path, '/');
-	snprintf(t->name, sizeof(t->name), "%s", base ? base + 1 : path);
-	if (strlen(t->name) > 4 && !strcmp(t->name + strlen(t->name) - 4, ".ini"))
-		t->name[strlen(t->name) - 4] = '\0';
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 4 && !strcmp(base + len - 4, ".ini"))
+		len -= 4;
+	if (strlen(path) >= sizeof(t->path))
+		return errline(err, errlen, "%s: path too long", path);
+	if (len >= sizeof(t->name))
+		return errline(err, errlen, "%s: topology name '%.*s' is longer than %zu characters",
+			       path, (int)len, base, sizeof(t->name) - 1);
+	strcpy(t->path, path);
+	memcpy(t->name, base, len);
 
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	p = calloc(1, sizeof(*p));
-	if (!p) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
+	if (!p)
+		return errline(err, errlen, "%s: out of memory", path);
 	*p = (struct parser){ .t = t, .file = path, .err = err, .errlen = errlen, .cur = -2 };
-	while (fgets(buf, sizeof(buf), f)) {
+	while ((n = getline(&buf, &cap, f)) > 0) {
 		line++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			ret = fail(p, line, "line too long");
+		if (memchr(buf, '\0', n)) {
+			ret = fail(p, line, "NUL byte in line");
+			break;
+		}
+		if (n - (buf[n - 1] == '\n') > TOPO_LINE_MAX) {
+			ret = fail(p, line, "line too long (at most %d characters)", TOPO_LINE_MAX);
 			break;
 		}
 		ret = parse_line(p, buf, line);
@@ -474,7 +544,21 @@ int topo_load(const char *path, struct topology *t, char *err, size_t errlen)
 		ret = fail(p, line, "read error");
 	if (!ret)
 		ret = resolve(p);
-	fclose(f);
+	free(buf);
 	free(p);
+	return ret;
+}
+
+int topo_load(const char *path, struct topology *t, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f) {
+		memset(t, 0, sizeof(*t));
+		return errline(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	ret = topo_read(f, path, t, err, errlen);
+	fclose(f);
 	return ret;
 }

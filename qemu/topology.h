@@ -6,10 +6,18 @@
 #ifndef DEVMEMLAB_TOPOLOGY_H
 #define DEVMEMLAB_TOPOLOGY_H
 
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 
+/* Each size includes the terminating NUL; longer input is refused, never cut. */
 #define TOPO_MAX_DEVICES 32
 #define TOPO_ID_MAX 32
+#define TOPO_NAME_MAX 64		/* file name without .ini */
+#define TOPO_TEXT_MAX 256		/* description, backing path */
+#define TOPO_LINE_MAX 1023		/* characters of a line, without its newline */
+/* An NVMe serial is 20 bytes (QEMU pads or cuts it): "dml-" + at most 16 */
+#define TOPO_NVME_ID_MAX 16
 /* ids of the launcher's own QEMU devices (results channel); refused in files */
 #define LAB_ID_PREFIX "devmemlab-"
 
@@ -33,7 +41,7 @@ struct topo_device {
 	int bus;			/* index of parent device, -1 = pcie.0 */
 	uint64_t size;			/* BAR, disk, type-3 or window size */
 	uint64_t cmb;			/* nvme: CMB size, 0 = none */
-	char backing[256];		/* ivshmem: "" = lab-managed /dev/shm */
+	char backing[TOPO_TEXT_MAX];		/* ivshmem: "" = lab-managed /dev/shm */
 	int targets[4];			/* cxl-window: host bridge indices */
 	int ntargets;
 	int chassis;			/* assigned to ports */
@@ -41,9 +49,9 @@ struct topo_device {
 };
 
 struct topology {
-	char name[64];			/* file name without .ini */
-	char path[512];
-	char description[256];
+	char name[TOPO_NAME_MAX];	/* file name without .ini */
+	char path[PATH_MAX];
+	char description[TOPO_TEXT_MAX];
 	uint64_t memory;
 	int cpus;
 	int ndev;
@@ -60,6 +68,14 @@ int topo_has_kind(const struct topology *t, enum dev_kind kind);
  * line "FILE:LINE: problem" into err.
  */
 int topo_load(const char *path, struct topology *t, char *err, size_t errlen);
+/* The same from an open stream f, named path in errors (tests/fuzz). */
+int topo_read(FILE *f, const char *path, struct topology *t, char *err, size_t errlen);
+
+/*
+ * One error line into err, like snprintf; a line too long for err ends in
+ * "..." so that a cut is never silent. Returns -1.
+ */
+int errline(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Parse "1G", "256M", "4096", "64K"; returns -1 on a malformed size. */
 int topo_parse_size(const char *s, uint64_t *out);

@@ -8,8 +8,10 @@
 # 32 s CD-ROM stall of bookworm's 1.16.2). Never adds trixie or sid to the
 # host's sources: guest packages are fetched with a private apt
 # configuration (guest-kernel/apt-private.sh) or live in the trixie build
-# root.
+# root. The bookworm-backports source it adds (if missing) names the archive
+# the host's own apt sources name, or DEVMEMLAB_MIRROR (scripts/debian-mirror.sh).
 set -eu
+. "$(dirname "$0")/debian-mirror.sh"
 
 log() { printf 'devmemlab: host-deps: %s\n' "$*"; }
 
@@ -24,6 +26,10 @@ if ! grep -q '^ID=debian' /etc/os-release || ! grep -q 'VERSION_CODENAME=bookwor
 fi
 
 # Host packages: name:suite (suite empty = the default release).
+# clang (bookworm's 14) builds the sanitized launcher (make qemu/devmemlab-asan)
+# and the topology fuzzer; libclang-rt-14-dev holds its ASan/UBSan and
+# libFuzzer runtimes (clang only recommends it, and we install without
+# recommends).
 # libvirt is bookworm's 9.0: measured working with QEMU 10.0 (18 packages,
 # systemd only to its bookworm point release); backports' 11.3 would pull
 # systemd 254 from backports as well. The package starts its daemon only
@@ -31,7 +37,8 @@ fi
 PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
 	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:
-	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:"
+	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:
+	clang: libclang-rt-14-dev:"
 
 missing=
 for p in $PKGS; do
@@ -51,8 +58,9 @@ fi
 
 bpo=/etc/apt/sources.list.d/devmemlab-bookworm-backports.list
 if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	log "adding bookworm-backports to apt sources ($bpo)"
-	echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee "$bpo" >/dev/null
+	debian_mirror_init
+	log "adding bookworm-backports at $DEBIAN_MIRROR ($DEBIAN_MIRROR_FROM) to apt sources ($bpo)"
+	echo "deb $DEBIAN_MIRROR bookworm-backports main" | $SUDO tee "$bpo" >/dev/null
 fi
 
 log "apt-get update"

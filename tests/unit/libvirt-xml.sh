@@ -13,11 +13,11 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 . tests/libvirt-lib.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- topologies/*.ini
-ktap_plan $((5 * $# + 12))
+ktap_plan $((5 * $# + 14))
 
 validates() {	# NAME FILE
 	if out=$(virt-xml-validate "$2" domain 2>&1); then
@@ -72,6 +72,18 @@ $L libvirt-xml -t pci-bar $FIXED --accel tcg -- sh -c "echo '<a>' & echo b" > "$
 validates "libvirt-xml with <, >, & and ' in the guest command" "$tmp/meta.xml"
 ktap_has "the guest command reads back from the XML unchanged" \
 	"$(xmllint --xpath 'string(/domain/os/cmdline)' "$tmp/meta.xml")" "-- sh -c \"echo '<a>' & echo b\""
+
+# 16 windows of 4 host bridges: a -machine option of ~3 KiB, all of it, and
+# nothing of it anywhere else
+# shellcheck disable=SC2086
+$L libvirt-xml -t tests/unit/topologies/good/cxl-16-windows.ini $FIXED --accel tcg > "$tmp/fmw.xml" 2>/dev/null
+m=$(xmllint --xpath 'string(//*[local-name()="arg"][2]/@value)' "$tmp/fmw.xml")
+ktap_is "16 CXL windows: the whole -machine option" \
+	"$(echo "$m" | grep -o 'cxl-fmw\.[0-9]*\.targets\.[0-9]*=' | wc -l)|${m##*,}|$(grep -o 'cxl-fmw' "$tmp/fmw.xml" | wc -l)" \
+	"64|cxl-fmw.15.size=1G|80"
+ktap_is "16 CXL windows: the kernel command line is untouched" \
+	"$(xmllint --xpath 'string(/domain/os/cmdline)' "$tmp/fmw.xml")" \
+	"console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=cxl-16-windows lab.mods=cxl_acpi"
 
 # refused with one line, before anything exists
 f=tests/unit/topologies/libvirt/alias-clash.ini

@@ -8,10 +8,10 @@
 # line with double quotes; what the kernel cannot carry is refused.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 8))
+ktap_plan $(($# + 12))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
@@ -42,4 +42,23 @@ got=$($L qemu-cmd -t pci-bar --cpus 0 2>&1); rc=$?
 ktap_is "--cpus 0 is refused with one line" "$rc|$got" "2|devmemlab: --cpus must be 1..64, not '0'"
 got=$($L qemu-cmd -t pci-bar --accel auto 2>&1); rc=$?
 ktap_is "qemu-cmd --accel auto is refused (it would need a boot)" "$rc|$(echo "$got" | wc -l)" "2|1"
+
+# 16 windows of 4 host bridges with 23-character ids: a -M option of ~3 KiB,
+# all of it, and nothing of it anywhere else
+# shellcheck disable=SC2086
+got=$($L qemu-cmd -t tests/unit/topologies/good/cxl-16-windows.ini $FIXED 2>&1); rc=$?
+m=$(echo "$got" | awk '{ print $3 }')
+ktap_is "16 CXL windows: the whole -M option" \
+	"$rc|$(echo "$m" | grep -o 'cxl-fmw\.[0-9]*\.targets\.[0-9]*=' | wc -l)|${m##*,}|$(echo "$got" | grep -o 'cxl-fmw' | wc -l)" \
+	"0|64|cxl-fmw.15.size=1G|80"
+ktap_has "16 CXL windows: the kernel command line is untouched" "$got" \
+	" -append 'console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=cxl-16-windows lab.mods=cxl_acpi' -device "
+
+# long paths: kept whole, or refused (a path must fit PATH_MAX)
+w=/$(head -c 4055 /dev/zero | tr '\0' w)
+ktap_has "a long --workdir reaches the -drive option whole" \
+	"$($L qemu-cmd -t nvme-cmb --workdir "$w" 2>&1)" " file=$w/nvme0.img,if=none,id=drv-nvme0,format=raw "
+got=$($L qemu-cmd -t pci-bar --shm-prefix "$w$w" 2>&1); rc=$?
+ktap_is "a --shm-prefix too long for a path is refused with one line" "$rc|$got" \
+	"2|devmemlab: --shm-prefix is too long (at most 4056 characters)"
 ktap_done

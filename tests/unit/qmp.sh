@@ -9,7 +9,7 @@
 # acknowledge an unplug), bad input; and the client under valgrind.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 tmp=$(mktemp -d)
 sock=$tmp/qmp.sock
 qemu-system-x86_64 -M q35 -accel tcg -S -nodefaults -display none -m 256M \
@@ -46,7 +46,7 @@ ktap_is "run --libvirt --qmp is refused with one line (exit 2), nothing created"
 	"$rc|$got|$(ls -d "$tmp/r" "$tmp/x.sock" 2>/dev/null)" \
 	"2|devmemlab: --qmp works with the QEMU backend only (under libvirt: virsh qemu-monitor-command)|"
 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	--show-leak-kinds=definite,indirect $L qmp --wait-event STOP "$sock" stop >/dev/null 2>"$tmp/err"; rc=$?
+	--show-leak-kinds=definite,indirect qemu/devmemlab qmp --wait-event STOP "$sock" stop >/dev/null 2>"$tmp/err"; rc=$?
 ktap_is "valgrind: qmp with an awaited event: no errors, no leaks" "$rc" 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$tmp/err" | tail -n 20
 $L qmp "$sock" quit >/dev/null 2>&1

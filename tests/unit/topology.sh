@@ -8,13 +8,13 @@
 # creates a results directory.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=qemu/devmemlab
+L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 touch "$tmp/kernel" "$tmp/initrd"
 
 set -- topologies/*.ini tests/unit/topologies/good/*.ini
 bad=$(ls tests/unit/topologies/bad/*.ini)
-ktap_plan $(($# + 2 * $(echo "$bad" | wc -l) + 2))
+ktap_plan $(($# + 2 * $(echo "$bad" | wc -l) + 4))
 
 for f in "$@"; do
 	ktap_check "loads $f" $L check "$f"
@@ -42,4 +42,15 @@ ktap_is "missing file: one line, exit 2" "$rc|$got" "2|devmemlab: /nonexistent/x
 got=$($L qemu-cmd -t no-such-topology 2>&1); rc=$?
 ktap_is "unknown topology name: one line, exit 2" "$rc|$(echo "$got" | wc -l)|${got%%(*}" \
 	"2|1|devmemlab: unknown topology 'no-such-topology' "
+
+# what cannot be kept whole is refused, never cut
+long=$(head -c 64 /dev/zero | tr '\0' n)
+cp topologies/pci-bar.ini "$tmp/$long.ini"
+got=$($L check "$tmp/$long.ini" 2>&1); rc=$?
+ktap_is "a topology name over 63 characters is refused" "$rc|$got" \
+	"2|devmemlab: $tmp/$long.ini: topology name '$long' is longer than 63 characters"
+printf '[machine]\ndescription = x\n[ivshmem bar0]\nsize = 1%s\n' "$(head -c 1000 /dev/zero | tr '\0' x)" > "$tmp/v.ini"
+got=$($L check "$tmp/v.ini" 2>&1); rc=$?
+ktap_is "an error line too long to quote whole ends in '...'" "$rc|${got%%1xxx*}|${got##*x}" \
+	"2|devmemlab: $tmp/v.ini:4: bad size '|..."
 ktap_done

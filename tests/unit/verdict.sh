@@ -9,7 +9,7 @@
 # file is left behind, including after a deadline and after SIGTERM.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-L=$PWD/qemu/devmemlab
+L=$PWD/${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 C=tests/unit/consoles
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"; rm -f /dev/shm/devmemlab-unit-$$-*' EXIT
 touch "$tmp/kernel" "$tmp/initrd"

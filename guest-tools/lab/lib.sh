@@ -26,6 +26,17 @@ wait_for() {
 	[ -e "$1" ]
 }
 
+# Start a KTAP run that needs devmemlab: load it (ARGS: module parameters);
+# if /dev/devmemlab0 does not appear, the run ends here with that failure.
+ktap_devmemlab() {
+	echo "KTAP version 1"
+	if ! modprobe devmemlab "$@" || ! wait_for /dev/devmemlab0 5; then
+		ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
+		echo "1..$KTAP_N"
+		exit 1
+	fi
+}
+
 human() {
 	v=$(($1))
 	for u in B KiB MiB GiB; do

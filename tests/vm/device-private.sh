@@ -11,12 +11,7 @@
 # /results/dml-bench.json for the host to check its fields (numbers are
 # measured by make demo, not here).
 . /lab/lib.sh
-echo "KTAP version 1"
-if ! modprobe devmemlab || ! wait_for /dev/devmemlab0 5; then
-	ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
-	echo "1..$KTAP_N"
-	exit 1
-fi
+ktap_devmemlab
 ktap_run "" dml-realloc -n 100000
 ktap_run "" dml-harden -F pressure
 ktap_check "dml-bench runs (one iteration, 2 MiB)" dml-bench -i 1 2

@@ -9,12 +9,7 @@
 # and the device is clean. The kernel's OOM report is this boot's expected
 # verdict (tests/vm.sh).
 . /lab/lib.sh
-echo "KTAP version 1"
-if ! modprobe devmemlab || ! wait_for /dev/devmemlab0 5; then
-	ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
-	echo "1..$KTAP_N"
-	exit 1
-fi
+ktap_devmemlab
 ktap_run "" dml-harden -f pressure
 ktap_check "rmmod devmemlab returns" rmmod devmemlab
 echo "1..$KTAP_N"

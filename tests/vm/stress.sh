@@ -9,12 +9,7 @@
 # memory free. `make check` runs a minute, `make stress` ten.
 #   stress.sh [SECONDS [SEED]]
 . /lab/lib.sh
-echo "KTAP version 1"
-if ! modprobe devmemlab || ! wait_for /dev/devmemlab0 5; then
-	ktap_fail "modprobe devmemlab creates /dev/devmemlab0"
-	echo "1..$KTAP_N"
-	exit 1
-fi
+ktap_devmemlab
 ktap_run "" dml-stress -t "${1:-60}" ${2:+-s "$2"}
 ktap_check "rmmod devmemlab returns after the stress" rmmod devmemlab
 ktap_check "the module binds again" sh -c 'modprobe devmemlab && test -e /dev/devmemlab0 || sleep 1; test -e /dev/devmemlab0'

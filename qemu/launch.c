@@ -146,15 +146,19 @@ static int make_run_dir(const struct cli *c, const struct topology *t, char *dir
 	return 0;
 }
 
-static int make_file(const char *path, unsigned long long size, int lab_owned)
+enum owner { USER, LAB, LAB_MEMORY };	/* LAB_MEMORY: removed once QEMU has it open */
+
+static int make_file(const char *path, unsigned long long size, enum owner owner)
 {
-	int fd = open(path, O_RDWR | O_CREAT | (lab_owned ? O_EXCL : 0) | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | (owner != USER ? O_EXCL : 0) | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		fprintf(stderr, "devmemlab: cannot create %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (lab_owned)
+	if (owner == LAB_MEMORY)
+		cleanup_register_memory(path);
+	else if (owner == LAB)
 		cleanup_register(path);
 	if (ftruncate(fd, size)) {
 		fprintf(stderr, "devmemlab: cannot size %s: %s\n", path, strerror(errno));
@@ -183,17 +187,17 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 				fprintf(stderr, "devmemlab: %s exists already (another run's?)\n", path);
 				return -1;
 			}
-			cleanup_register(path);
+			cleanup_register_memory(path);
 		} else if (d->kind == DEV_IVSHMEM) {
 			qemu_ivshmem_path(d, o, path, sizeof(path));
 			/* a user's own backing file is created if missing, and kept */
 			if (d->backing[0] && !stat(path, &st))
 				continue;
-			if (make_file(path, d->size, !d->backing[0]))
+			if (make_file(path, d->size, d->backing[0] ? USER : LAB_MEMORY))
 				return -1;
 		} else if (d->kind == DEV_NVME) {
 			snprintf(path, sizeof(path), "%s/%s.img", o->workdir, d->id);
-			if (make_file(path, d->size, 1))
+			if (make_file(path, d->size, LAB))
 				return -1;
 			/*
 			 * libvirt relabels the files its own XML names, not those in
@@ -232,6 +236,12 @@ static void write_json(const char *dir, const struct topology *t, const struct q
 	json_object_object_add(j, "kernel_problems", json_object_new_int(r->v.kernel_problems));
 	json_object_object_add(j, "kernel_problem",
 			       r->v.kernel_problems ? json_object_new_string(r->v.quote) : NULL);
+	json_object_object_add(j, "kernel_problem_kind",
+			       r->v.problem ? json_object_new_string(r->v.problem) : NULL);
+	json_object_object_add(j, "stopped_after_problem", json_object_new_boolean(r->stopped_early));
+	json_object_object_add(j, "oom_kills", json_object_new_int(r->v.oom_kills));
+	json_object_object_add(j, "oom_kill",
+			       r->v.oom_kills ? json_object_new_string(r->v.oom_quote) : NULL);
 	json_object_object_add(j, "backend_error",
 			       r->backend_error[0] ? json_object_new_string(r->backend_error) : NULL);
 	snprintf(path, sizeof(path), "%s/result.json", dir);
@@ -262,10 +272,24 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 			t->name, r->init_at, r->wall, o->accel);
 		return EXIT_PASS;
 	case V_KERNEL:
-		fprintf(stderr, "devmemlab: FAIL %s: kernel problem on the console (%d line%s), first at line %d:\n  | %s\n",
-			t->name, v->kernel_problems, v->kernel_problems > 1 ? "s" : "",
+		fprintf(stderr, "devmemlab: FAIL %s: kernel problem on the console: %s (%d line%s), first at line %d:\n  | %s\n",
+			t->name, v->problem, v->kernel_problems, v->kernel_problems > 1 ? "s" : "",
 			v->quote_line, v->quote);
+		if (r->stopped_early) {
+			fprintf(stderr, "devmemlab: guest stopped %d s after the first %s (no need to wait for the deadline). Console tail:\n",
+				KERNEL_GRACE, v->problem);
+			print_tail(r, 15);
+		}
 		return EXIT_KERNEL;
+	case V_OOM:
+		if (v->oom_kills == 1)
+			fprintf(stderr, "devmemlab: FAIL %s: out of memory: the kernel's OOM killer killed a process (line %d):\n",
+				t->name, v->oom_line);
+		else
+			fprintf(stderr, "devmemlab: FAIL %s: out of memory: the kernel's OOM killer killed %d processes, the first at line %d:\n",
+				t->name, v->oom_kills, v->oom_line);
+		fprintf(stderr, "  | %s\n", v->oom_quote);
+		return EXIT_OOM;
 	case V_HANG:
 		fprintf(stderr, "devmemlab: FAIL %s: deadline of %d s passed (stage: %s); guest killed. Console tail:\n",
 			t->name, c->timeout, v->stage == ST_RUN ? "workload" : "boot");
@@ -299,22 +323,6 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 		t->name, run_interrupted ? " (interrupted)" : "");
 	print_tail(r, 15);
 	return EXIT_GUEST_FAIL;
-}
-
-static int run_shell(char *const *argv)
-{
-	pid_t pid = fork();
-	int st = 0;
-
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "devmemlab: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	signal(SIGINT, SIG_IGN);	/* ^C belongs to the guest's shell */
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : EXIT_INFRA;
 }
 
 /* --accel: one error line for both commands that take auto */
@@ -498,7 +506,7 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		}
 	}
 	if (c->shell) {
-		ret = run_shell(a.v);
+		ret = boot_shell(a.v);
 		goto out;
 	}
 
@@ -521,7 +529,8 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	free(r);
 out:
 	if (run_interrupted) {	/* also during the KVM probe: the guest was stopped */
-		fprintf(stderr, "devmemlab: interrupted by signal %d\n", run_interrupted);
+		fprintf(stderr, "devmemlab: interrupted by signal %d%s\n", run_interrupted,
+			run_interrupted == SIGPIPE ? " (SIGPIPE: the reader of the output went away)" : "");
 		ret = 128 + run_interrupted;
 	}
 	argv_free(&a);

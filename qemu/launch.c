@@ -240,8 +240,9 @@ static void write_json(const char *dir, const struct topology *t, const struct q
 			       r->v.problem ? json_object_new_string(r->v.problem) : NULL);
 	json_object_object_add(j, "stopped_after_problem", json_object_new_boolean(r->stopped_early));
 	json_object_object_add(j, "oom_kills", json_object_new_int(r->v.oom_kills));
-	json_object_object_add(j, "oom_kill",
-			       r->v.oom_kills ? json_object_new_string(r->v.oom_quote) : NULL);
+	json_object_object_add(j, "page_allocation_failures", json_object_new_int(r->v.alloc_failures));
+	json_object_object_add(j, "out_of_memory",
+			       r->v.oom_line ? json_object_new_string(r->v.oom_quote) : NULL);
 	json_object_object_add(j, "backend_error",
 			       r->backend_error[0] ? json_object_new_string(r->backend_error) : NULL);
 	snprintf(path, sizeof(path), "%s/result.json", dir);
@@ -282,13 +283,16 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 		}
 		return EXIT_KERNEL;
 	case V_OOM:
+		fprintf(stderr, "devmemlab: FAIL %s: out of memory: ", t->name);
 		if (v->oom_kills == 1)
-			fprintf(stderr, "devmemlab: FAIL %s: out of memory: the kernel's OOM killer killed a process (line %d):\n",
-				t->name, v->oom_line);
+			fprintf(stderr, "the kernel's OOM killer killed a process");
+		else if (v->oom_kills)
+			fprintf(stderr, "the kernel's OOM killer killed %d processes, the first", v->oom_kills);
+		else if (v->alloc_failures == 1)
+			fprintf(stderr, "a page allocation failed");
 		else
-			fprintf(stderr, "devmemlab: FAIL %s: out of memory: the kernel's OOM killer killed %d processes, the first at line %d:\n",
-				t->name, v->oom_kills, v->oom_line);
-		fprintf(stderr, "  | %s\n", v->oom_quote);
+			fprintf(stderr, "%d page allocations failed, the first", v->alloc_failures);
+		fprintf(stderr, " (line %d):\n  | %s\n", v->oom_line, v->oom_quote);
 		return EXIT_OOM;
 	case V_HANG:
 		fprintf(stderr, "devmemlab: FAIL %s: deadline of %d s passed (stage: %s); guest killed. Console tail:\n",

@@ -210,7 +210,7 @@ static void handle_line(struct console *w, char *line)
 	struct boot_result *r = w->r;
 	size_t len = strlen(line);
 	const char *m;
-	int first_problem, oom_kills;
+	int first_problem, oom_seen;
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 		line[--len] = '\0';
@@ -234,7 +234,7 @@ static void handle_line(struct console *w, char *line)
 	if (strstr(line, MARK_INIT) && r->init_at < 0)
 		r->init_at = now() - w->t0;
 
-	oom_kills = r->v.oom_kills;
+	oom_seen = r->v.oom_line;	/* 0 until the first OOM kill or allocation failure */
 	first_problem = verdict_feed(&r->v, line);
 	if (r->v.fatal && w->fatal_at < 0)
 		w->fatal_at = now();
@@ -243,9 +243,9 @@ static void handle_line(struct console *w, char *line)
 		fprintf(stderr, "devmemlab: kernel problem on the console (%s, line %d): %s\n",
 			r->v.problem, r->v.quote_line, line);
 	}
-	if (!oom_kills && r->v.oom_kills && !w->o->quiet) {
+	if (!oom_seen && r->v.oom_line && !w->o->quiet) {
 		clear_progress(w);
-		fprintf(stderr, "devmemlab: OOM kill on the console (line %d): %s\n", r->v.oom_line, line);
+		fprintf(stderr, "devmemlab: out of memory (line %d): %s\n", r->v.oom_line, line);
 	}
 	if (w->o->verbose || (!w->o->quiet && r->v.stage == ST_RUN && !w->file &&
 				!strstr(line, "DEVMEMLAB: ") && !verdict_is_kernel_line(line))) {

@@ -30,9 +30,15 @@ static const struct kernel_pattern {
 	{ NULL, NULL, 0 },
 };
 
-/* The OOM killer's report runs from this line to the kill. */
-#define OOM_BEGIN	"invoked oom-killer:"
+/*
+ * Running out of memory is not a kernel bug: the OOM killer's report and a
+ * page allocation failure report each show a Call Trace (within a few
+ * lines of their first), which is theirs, not a problem.
+ */
+#define OOM_REPORT	"invoked oom-killer:"
+#define ALLOC_FAILURE	"page allocation failure:"
 #define OOM_KILL	"of memory: Killed process"	/* "Out of memory: ", "Memory cgroup out of memory: " */
+#define MEM_REPORT_STACK 8
 
 void verdict_init(struct verdict *v)
 {
@@ -108,16 +114,16 @@ int verdict_feed(struct verdict *v, const char *line)
 	} else if (strstr(line, MARK_INIT) && v->stage < ST_INIT) {
 		v->stage = ST_INIT;
 	}
-	if (text && strstr(text, OOM_BEGIN))
-		v->in_oom_report = 1;
-	if (text && strstr(text, OOM_KILL)) {
-		v->in_oom_report = 0;
-		if (v->oom_kills++ == 0) {
-			v->oom_line = v->lines;
-			snprintf(v->oom_quote, sizeof(v->oom_quote), "%s", line);
-		}
+	if (text && (strstr(text, OOM_REPORT) || strstr(text, ALLOC_FAILURE)))
+		v->mem_report_at = v->lines;
+	/* the first OOM kill is quoted, else the first allocation failure */
+	if ((text && strstr(text, OOM_KILL) && v->oom_kills++ == 0) ||
+	    (text && strstr(text, ALLOC_FAILURE) && v->alloc_failures++ == 0 && !v->oom_kills)) {
+		v->oom_line = v->lines;
+		snprintf(v->oom_quote, sizeof(v->oom_quote), "%s", line);
 	}
-	if (!k || (v->in_oom_report && !k->fatal))	/* the OOM report's own stack */
+	if (!k || (!strcmp(k->text, "Call Trace") && v->mem_report_at &&
+		   v->lines - v->mem_report_at <= MEM_REPORT_STACK))
 		return 0;
 	v->fatal += k->fatal;
 	if (v->kernel_problems++)
@@ -132,7 +138,7 @@ void verdict_finish(struct verdict *v, int timed_out)
 {
 	if (v->kernel_problems)
 		v->kind = V_KERNEL;
-	else if (v->oom_kills)
+	else if (v->oom_kills || v->alloc_failures)
 		v->kind = V_OOM;
 	else if (timed_out)
 		v->kind = V_HANG;

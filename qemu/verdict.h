@@ -12,7 +12,7 @@ enum verdict_kind {
 	V_KERNEL,	/* BUG/WARNING/Oops/panic/hung task/RCU stall/... on the console */
 	V_HANG,		/* deadline passed, guest killed */
 	V_NO_RESULT,	/* guest stopped without reporting the workload's status */
-	V_OOM,		/* the kernel's OOM killer killed a process (and nothing worse) */
+	V_OOM,		/* out of memory: an OOM kill or a page allocation failure (and nothing worse) */
 };
 
 /* Console markers printed by the guest's /init (guest-tools/init). */
@@ -36,9 +36,10 @@ struct verdict {
 	const char *problem;	/* its kind ("hung task", "RCU stall", ...), NULL = none */
 	int fatal;		/* lines after which the guest is not worth waiting for */
 	int oom_kills;		/* "Out of memory: Killed process" lines */
-	int oom_line;		/* console line number of the first one */
+	int alloc_failures;	/* "page allocation failure:" reports */
+	int oom_line;		/* console line of the first kill (else allocation failure) */
 	char oom_quote[512];
-	int in_oom_report;	/* its Call Trace is the OOM killer's, not a problem */
+	int mem_report_at;	/* line of the last OOM/allocation failure report, 0 = none */
 	char run_name[128];
 };
 

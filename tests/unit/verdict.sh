@@ -31,7 +31,7 @@ verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
 kind() { jq -r .kernel_problem_kind "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 52
+ktap_plan 54
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -63,11 +63,17 @@ for c in hung-task:"hung task":"INFO: task stat:120 blocked for more than 5 seco
 done
 
 # an OOM kill is not a kernel problem (its report has a Call Trace): its own verdict, exit 6
+# (the real oom.log also has the victim's own page allocation failure, with its Call Trace)
 launch $C/oom.log
 ktap_is "oom: exit 6, verdict oom" "$rc|$(verdict)" "6|oom"
 ktap_has "oom: the FAIL line quotes the kill" "$err" \
-	"out of memory: the kernel's OOM killer killed a process (line 82):
-  | [   53.378113] Out of memory: Killed process 116 (tail)"
+	"out of memory: the kernel's OOM killer killed a process (line 89):
+  | [    8.635924] Out of memory: Killed process 116 (tail)"
+launch $C/alloc-failure.log
+ktap_is "a page allocation failure alone: exit 6, verdict oom, though the workload passed" "$rc|$(verdict)" "6|oom"
+ktap_has "a page allocation failure alone: the FAIL line quotes it" "$err" \
+	"out of memory: a page allocation failed (line 6):
+  | [    8.638597] tail: page allocation failure: order:0"
 
 # the guest goes on after an Oops: stopped after the grace period, console tail shown
 start=$(date +%s)

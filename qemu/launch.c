@@ -35,25 +35,60 @@ static void first_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+/* One `devmemlab run` (or the probe boot of `libvirt-xml`) and its backend. */
+struct run {
+	const struct cli *c;
+	const struct topology *t;
+	struct qemu_opts *o;
+	const struct backend *be;
+	const char *uri;	/* libvirt: where the domain runs */
+	virConnectPtr lv;
+	int remote;		/* the libvirt daemon is on another host */
+	char kernel[PATH_MAX], initrd[PATH_MAX];	/* libvirt: absolute */
+};
+
+/*
+ * A backend starts the guest and feeds its console to the console engine
+ * (run.c); run_main takes the same straight path for each. Plain QEMU and
+ * libvirt are below; another (a test farm's) fills in the same table.
+ */
+struct backend {
+	const char *name;		/* result.json "backend" */
+	const char *emulator_log;	/* the emulator's own log in the results directory */
+	int local_kvm;			/* the KVM probe needs /dev/kvm on this host */
+	/* Refuse what it cannot do (die_usage) and connect (EXIT_INFRA, one line): nothing exists yet. */
+	int (*open)(struct run *run);
+	/* Create the files the topology needs: lab memory, disks. */
+	int (*make_files)(struct run *run);
+	/*
+	 * Boot t with options o and judge its console. The KVM probe (probe=1)
+	 * keeps its files as kvm-probe.* in dir; a run saves what it started
+	 * there. -1 with err if nothing could be started.
+	 */
+	int (*boot)(struct run *run, const struct topology *t, const struct qemu_opts *o,
+		    const char *dir, int probe, const struct boot_opts *bo,
+		    struct boot_result *r, char *err, size_t errlen);
+	/* One line on why a boot failed (the probe's reason). */
+	void (*why)(const struct boot_opts *bo, const struct boot_result *r, char *line, size_t len);
+	/* --shell: the guest on this terminal; NULL if the backend cannot (open refuses it). */
+	int (*shell)(struct run *run, const char *dir);
+	void (*close)(struct run *run);
+};
+
 /*
  * KVM is used only when a probe boot of the same kernel reaches /init:
  * nested KVM can exist and still fail with "emulation failure".
  */
-static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPtr lv,
-		     char *why, size_t len)
+static int kvm_works(struct run *run, const char *dir, char *why, size_t len)
 {
 	char log[PATH_MAX + 32], errf[PATH_MAX + 32], err[512], line[256];
-	char serial[PATH_MAX + 32], name[64];
-	struct lv_opts lo = { .name = name, .serial = serial };
-	char *xml = NULL;
 	struct topology *t;
-	struct qemu_opts o = *base;
+	struct qemu_opts o = *run->o;
 	struct boot_opts bo = { .timeout = KVM_PROBE_TIMEOUT, .quiet = 1 };
 	struct boot_result *r;
-	struct argv a = { 0 };
 	int ok;
 
-	if (!lv) {	/* under libvirt the probe domain asks its host's KVM */
+	if (run->be->local_kvm) {	/* under libvirt the probe domain asks its host's KVM */
 		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 		if (fd < 0) {
@@ -80,31 +115,19 @@ static int kvm_works(const struct qemu_opts *base, const char *dir, virConnectPt
 	o.qmp = NULL;		/* the socket is for the real boot */
 	snprintf(log, sizeof(log), "%s/kvm-probe.log", dir);
 	snprintf(errf, sizeof(errf), "%s/kvm-probe.stderr", dir);
-	snprintf(serial, sizeof(serial), "%s/kvm-probe.serial", dir);
-	snprintf(name, sizeof(name), "devmemlab-kvm-probe-%d", (int)getpid());
 	bo.console_log = log;
 	bo.qemu_stderr = errf;
-	if (lv ? libvirt_build_xml(t, &o, &lo, &xml, err, sizeof(err)) :
-		 qemu_build_argv(t, &o, &a, err, sizeof(err))) {
+	if (run->be->boot(run, t, &o, dir, 1, &bo, r, err, sizeof(err))) {
 		snprintf(why, len, "%s", err);
 		ok = 0;
 	} else {
-		if (lv)
-			lv_boot(lv, name, xml, serial, &bo, r);
-		else
-			boot_watch(a.v, &bo, r);
 		ok = r->v.kind == V_PASS;
-		if (lv)		/* libvirt's log starts with QEMU's command line */
-			snprintf(line, sizeof(line), "%.255s", r->backend_error);
-		else
-			first_line(errf, line, sizeof(line));
+		run->be->why(&bo, r, line, sizeof(line));
 		if (ok)
 			snprintf(why, len, "KVM probe boot passed in %.1f s", r->wall);
 		else
 			snprintf(why, len, "KVM probe boot failed: %s", *line ? line : verdict_name(r->v.kind));
 	}
-	argv_free(&a);
-	free(xml);
 	free(t);
 	free(r);
 	return ok;
@@ -149,15 +172,19 @@ static int make_run_dir(const struct cli *c, const struct topology *t, char *dir
 	return 0;
 }
 
-static int make_file(const char *path, unsigned long long size, int lab_owned)
+enum owner { USER, LAB, LAB_MEMORY };	/* LAB_MEMORY: removed once QEMU has it open */
+
+static int make_file(const char *path, unsigned long long size, enum owner owner)
 {
-	int fd = open(path, O_RDWR | O_CREAT | (lab_owned ? O_EXCL : 0) | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | (owner != USER ? O_EXCL : 0) | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		fprintf(stderr, "devmemlab: cannot create %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (lab_owned)
+	if (owner == LAB_MEMORY)
+		cleanup_register_memory(path);
+	else if (owner == LAB)
 		cleanup_register(path);
 	if (ftruncate(fd, size)) {
 		fprintf(stderr, "devmemlab: cannot size %s: %s\n", path, strerror(errno));
@@ -186,17 +213,17 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 				fprintf(stderr, "devmemlab: %s exists already (another run's?)\n", path);
 				return -1;
 			}
-			cleanup_register(path);
+			cleanup_register_memory(path);
 		} else if (d->kind == DEV_IVSHMEM) {
 			qemu_ivshmem_path(d, o, path, sizeof(path));
 			/* a user's own backing file is created if missing, and kept */
 			if (d->backing[0] && !stat(path, &st))
 				continue;
-			if (make_file(path, d->size, !d->backing[0]))
+			if (make_file(path, d->size, d->backing[0] ? USER : LAB_MEMORY))
 				return -1;
 		} else if (d->kind == DEV_NVME) {
 			snprintf(path, sizeof(path), "%s/%s.img", o->workdir, d->id);
-			if (make_file(path, d->size, 1))
+			if (make_file(path, d->size, LAB))
 				return -1;
 			/*
 			 * libvirt relabels the files its own XML names, not those in
@@ -212,16 +239,18 @@ static int make_backing_files(const struct topology *t, const struct qemu_opts *
 	return 0;
 }
 
-static void write_json(const char *dir, const struct topology *t, const struct qemu_opts *o,
-		       const char *why, const struct cli *c, const struct boot_result *r)
+static void write_json(const char *dir, const struct run *run, const char *why,
+		       const struct boot_result *r)
 {
+	const struct topology *t = run->t;
+	const struct qemu_opts *o = run->o;
 	char path[PATH_MAX + 16];
 	json_object *j = json_object_new_object();
 
 	json_object_object_add(j, "topology", json_object_new_string(t->name));
-	json_object_object_add(j, "backend", json_object_new_string(c->libvirt ? "libvirt" : "qemu"));
-	if (c->libvirt)
-		json_object_object_add(j, "libvirt_uri", json_object_new_string(c->connect));
+	json_object_object_add(j, "backend", json_object_new_string(run->be->name));
+	if (run->uri)
+		json_object_object_add(j, "libvirt_uri", json_object_new_string(run->uri));
 	json_object_object_add(j, "accel", json_object_new_string(o->accel));
 	json_object_object_add(j, "accel_reason", json_object_new_string(why));
 	json_object_object_add(j, "kernel", json_object_new_string(o->kernel));
@@ -230,11 +259,18 @@ static void write_json(const char *dir, const struct topology *t, const struct q
 	json_object_object_add(j, "workload_status", json_object_new_int(r->v.status));
 	json_object_object_add(j, "init_seconds", json_object_new_double(r->init_at));
 	json_object_object_add(j, "wall_seconds", json_object_new_double(r->wall));
-	json_object_object_add(j, "timeout", json_object_new_int(c->timeout));
+	json_object_object_add(j, "timeout", json_object_new_int(run->c->timeout));
 	json_object_object_add(j, "console_lines", json_object_new_int(r->v.lines));
 	json_object_object_add(j, "kernel_problems", json_object_new_int(r->v.kernel_problems));
 	json_object_object_add(j, "kernel_problem",
 			       r->v.kernel_problems ? json_object_new_string(r->v.quote) : NULL);
+	json_object_object_add(j, "kernel_problem_kind",
+			       r->v.problem ? json_object_new_string(r->v.problem) : NULL);
+	json_object_object_add(j, "stopped_after_problem", json_object_new_boolean(r->stopped_early));
+	json_object_object_add(j, "oom_kills", json_object_new_int(r->v.oom_kills));
+	json_object_object_add(j, "page_allocation_failures", json_object_new_int(r->v.alloc_failures));
+	json_object_object_add(j, "out_of_memory",
+			       r->v.oom_line ? json_object_new_string(r->v.oom_quote) : NULL);
 	json_object_object_add(j, "backend_error",
 			       r->backend_error[0] ? json_object_new_string(r->backend_error) : NULL);
 	snprintf(path, sizeof(path), "%s/result.json", dir);
@@ -265,10 +301,27 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 			t->name, r->init_at, r->wall, o->accel);
 		return EXIT_PASS;
 	case V_KERNEL:
-		fprintf(stderr, "devmemlab: FAIL %s: kernel problem on the console (%d line%s), first at line %d:\n  | %s\n",
-			t->name, v->kernel_problems, v->kernel_problems > 1 ? "s" : "",
+		fprintf(stderr, "devmemlab: FAIL %s: kernel problem on the console: %s (%d line%s), first at line %d:\n  | %s\n",
+			t->name, v->problem, v->kernel_problems, v->kernel_problems > 1 ? "s" : "",
 			v->quote_line, v->quote);
+		if (r->stopped_early) {
+			fprintf(stderr, "devmemlab: guest stopped %d s after the first %s (no need to wait for the deadline). Console tail:\n",
+				KERNEL_GRACE, v->problem);
+			print_tail(r, 15);
+		}
 		return EXIT_KERNEL;
+	case V_OOM:
+		fprintf(stderr, "devmemlab: FAIL %s: out of memory: ", t->name);
+		if (v->oom_kills == 1)
+			fprintf(stderr, "the kernel's OOM killer killed a process");
+		else if (v->oom_kills)
+			fprintf(stderr, "the kernel's OOM killer killed %d processes, the first", v->oom_kills);
+		else if (v->alloc_failures == 1)
+			fprintf(stderr, "a page allocation failed");
+		else
+			fprintf(stderr, "%d page allocations failed, the first", v->alloc_failures);
+		fprintf(stderr, " (line %d):\n  | %s\n", v->oom_line, v->oom_quote);
+		return EXIT_OOM;
 	case V_HANG:
 		fprintf(stderr, "devmemlab: FAIL %s: deadline of %d s passed (stage: %s); guest killed. Console tail:\n",
 			t->name, c->timeout, v->stage == ST_RUN ? "workload" : "boot");
@@ -304,22 +357,6 @@ static int report(const struct topology *t, const struct qemu_opts *o, const cha
 	return EXIT_GUEST_FAIL;
 }
 
-static int run_shell(char *const *argv)
-{
-	pid_t pid = fork();
-	int st = 0;
-
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "devmemlab: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	signal(SIGINT, SIG_IGN);	/* ^C belongs to the guest's shell */
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : EXIT_INFRA;
-}
-
 /* --accel: one error line for both commands that take auto */
 static void check_accel(const struct cli *c)
 {
@@ -327,7 +364,7 @@ static void check_accel(const struct cli *c)
 		die_usage("--accel must be kvm, tcg or auto, not '%s'", c->accel);
 }
 
-/* libvirt's daemon does not share our working directory */
+/* an absolute path: libvirt's daemon does not share our working directory */
 static void abs_path(const char *in, char *out, size_t len)
 {
 	char cwd[PATH_MAX];
@@ -356,11 +393,179 @@ static void remove_probe_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* What was started, for the user to read or repeat: DIR/NAME. */
+static void save_text(const char *dir, const char *name, const char *text, const struct argv *a)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	if (a)
+		argv_print(a, f);
+	else
+		fputs(text, f);
+	fclose(f);
+}
+
+/* --- the QEMU backend: QEMU is our child, its serial console a pipe (run.c) --- */
+
+static int qemu_open(struct run *run)
+{
+	(void)run;
+	return 0;
+}
+
+static int qemu_make_files(struct run *run)
+{
+	return make_backing_files(run->t, run->o, 0, 0);
+}
+
+static int qemu_argv(const struct topology *t, const struct qemu_opts *o, const char *dir,
+		     struct argv *a, char *err, size_t errlen)
+{
+	if (qemu_build_argv(t, o, a, err, errlen))
+		return -1;
+	if (dir)
+		save_text(dir, "qemu-cmd.txt", NULL, a);
+	return 0;
+}
+
+static int qemu_boot(struct run *run, const struct topology *t, const struct qemu_opts *o,
+		     const char *dir, int probe, const struct boot_opts *bo,
+		     struct boot_result *r, char *err, size_t errlen)
+{
+	struct argv a = { 0 };
+
+	(void)run;
+	if (qemu_argv(t, o, probe ? NULL : dir, &a, err, errlen)) {
+		argv_free(&a);
+		return -1;
+	}
+	boot_watch(a.v, bo, r);
+	argv_free(&a);
+	return 0;
+}
+
+/* QEMU's own first word on what went wrong */
+static void qemu_why(const struct boot_opts *bo, const struct boot_result *r, char *line, size_t len)
+{
+	(void)r;
+	first_line(bo->qemu_stderr, line, len);
+}
+
+static int qemu_shell(struct run *run, const char *dir)
+{
+	struct argv a = { 0 };
+	char err[1024];
+	int ret;
+
+	if (qemu_argv(run->t, run->o, dir, &a, err, sizeof(err)))
+		die_usage("%s", err);
+	ret = boot_shell(a.v);
+	argv_free(&a);
+	return ret;
+}
+
+static void qemu_close(struct run *run)
+{
+	(void)run;
+}
+
+static const struct backend qemu_backend = {
+	.name = "qemu", .emulator_log = "qemu.stderr", .local_kvm = 1,
+	.open = qemu_open, .make_files = qemu_make_files, .boot = qemu_boot, .why = qemu_why,
+	.shell = qemu_shell, .close = qemu_close,
+};
+
+/* --- the libvirt backend: a transient domain, its console a file (libvirt_run.c) --- */
+
+static int lv_open(struct run *run)
+{
+	char err[1024];
+
+	if (run->c->shell)
+		die_usage("--shell works with the QEMU backend only (under libvirt: virsh console)");
+	/* libvirt's daemon does not share our working directory */
+	abs_path(run->o->kernel, run->kernel, sizeof(run->kernel));
+	abs_path(run->o->initrd, run->initrd, sizeof(run->initrd));
+	run->o->kernel = run->kernel;
+	run->o->initrd = run->initrd;
+	if (libvirt_xml_check(run->t, run->o, err, sizeof(err)))
+		die_usage("%s", err);
+	/* no daemon, no permission: one line, before anything exists */
+	run->lv = lv_connect(run->c->connect, err, sizeof(err));
+	if (!run->lv) {
+		fprintf(stderr, "devmemlab: %s\n", err);
+		return -1;
+	}
+	run->uri = run->c->connect;
+	run->remote = lv_uri_is_remote(run->c->connect);
+	return 0;
+}
+
+static int lv_make_files(struct run *run)
+{
+	return make_backing_files(run->t, run->o, 1, run->remote);
+}
+
+/* The domain's XML in DIR/domain.xml, its console in DIR/serial.log (probe: kvm-probe.serial). */
+static int lv_boot_domain(struct run *run, const struct topology *t, const struct qemu_opts *o,
+			  const char *dir, int probe, const struct boot_opts *bo,
+			  struct boot_result *r, char *err, size_t errlen)
+{
+	char name[128], serial[PATH_MAX + 32], path[PATH_MAX];
+	struct lv_opts lo = { .name = name, .serial = serial, .remote = run->remote };
+	char *xml = NULL;
+
+	abs_path(dir, path, sizeof(path));
+	if (probe) {
+		snprintf(name, sizeof(name), "devmemlab-kvm-probe-%d", (int)getpid());
+		snprintf(serial, sizeof(serial), "%s/kvm-probe.serial", path);
+	} else {
+		snprintf(name, sizeof(name), "devmemlab-%s-%d", t->name, (int)getpid());
+		snprintf(serial, sizeof(serial), "%s/serial.log", path);
+	}
+	if (libvirt_build_xml(t, o, &lo, &xml, err, errlen))
+		return -1;	/* a run's was checked in lv_open, before anything was created */
+	if (!probe) {
+		save_text(dir, "domain.xml", xml, NULL);
+		fprintf(stderr, "devmemlab: libvirt domain %s\n", name);
+	}
+	lv_boot(run->lv, name, xml, serial, bo, r);
+	if (!probe)
+		lv_destroy_leftover(run->lv, name);
+	free(xml);
+	return 0;
+}
+
+/* libvirt's log starts with QEMU's command line: its message says more */
+static void lv_why(const struct boot_opts *bo, const struct boot_result *r, char *line, size_t len)
+{
+	(void)bo;
+	snprintf(line, len, "%.255s", r->backend_error);
+}
+
+static void lv_close(struct run *run)
+{
+	if (run->lv)
+		virConnectClose(run->lv);
+}
+
+static const struct backend libvirt_backend = {
+	.name = "libvirt", .emulator_log = "qemu.log", .local_kvm = 0,
+	.open = lv_open, .make_files = lv_make_files, .boot = lv_boot_domain, .why = lv_why,
+	.shell = NULL, .close = lv_close,
+};
+
 int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 {
 	char kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], serial[PATH_MAX + 16];
 	char name[128], why[512] = "", err[1024], tmp[] = "/tmp/devmemlab-probe-XXXXXX";
 	struct lv_opts lo = { .name = name, .serial = serial };
+	struct run probe = { .c = c, .t = t, .o = o, .be = &qemu_backend };
 	char *xml;
 
 	check_accel(c);
@@ -383,7 +588,7 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 		} else if (!mkdtemp(tmp)) {
 			snprintf(why, sizeof(why), "mkdtemp: %s", strerror(errno));
 		} else {
-			if (kvm_works(o, tmp, NULL, why, sizeof(why)))
+			if (kvm_works(&probe, tmp, why, sizeof(why)))
 				o->accel = "kvm";
 			remove_probe_dir(tmp);
 		}
@@ -401,43 +606,13 @@ int libvirt_xml_main(const struct cli *c, struct topology *t, struct qemu_opts *
 	return 0;
 }
 
-/* The libvirt backend's domain: XML in DIR/domain.xml, console in DIR/serial.log. */
-static void boot_libvirt(virConnectPtr lv, const struct topology *t, const struct qemu_opts *o,
-			 int remote, const char *dir, const struct boot_opts *bo,
-			 struct boot_result *r)
-{
-	char name[128], serial[PATH_MAX + 32], path[PATH_MAX + 16], err[1024];
-	struct lv_opts lo = { .name = name, .serial = serial, .remote = remote };
-	char *xml;
-	FILE *f;
-
-	snprintf(name, sizeof(name), "devmemlab-%s-%d", t->name, (int)getpid());
-	abs_path(dir, path, sizeof(path));
-	snprintf(serial, sizeof(serial), "%s/serial.log", path);
-	snprintf(path, sizeof(path), "%s/domain.xml", dir);
-	if (libvirt_build_xml(t, o, &lo, &xml, err, sizeof(err)))
-		die_usage("%s", err);	/* checked before anything was created */
-	f = fopen(path, "w");
-	if (f) {
-		fputs(xml, f);
-		fclose(f);
-	}
-	fprintf(stderr, "devmemlab: libvirt domain %s\n", name);
-	lv_boot(lv, name, xml, serial, bo, r);
-	lv_destroy_leftover(lv, name);
-	free(xml);
-}
-
 int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 {
 	char dir[PATH_MAX], why[512] = "", err[1024], path[PATH_MAX + 32];
-	char append[4096], kernel[PATH_MAX], initrd[PATH_MAX], work[PATH_MAX], rdir[PATH_MAX];
+	char append[4096], work[PATH_MAX], rdir[PATH_MAX];
 	struct boot_opts bo = { .timeout = c->timeout, .verbose = c->verbose };
-	int remote = c->libvirt && lv_uri_is_remote(c->connect);
+	struct run run = { .c = c, .t = t, .o = o, .be = c->libvirt ? &libvirt_backend : &qemu_backend };
 	struct boot_result *r;
-	struct argv a = { 0 };
-	virConnectPtr lv = NULL;
-	FILE *f;
 	int ret;
 
 	/* Everything that can be refused is checked before anything is created. */
@@ -446,8 +621,6 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		die_usage("guest kernel %s: %s (run 'make kernel' or pass --kernel)", o->kernel, strerror(errno));
 	if (access(o->initrd, R_OK))
 		die_usage("initramfs %s: %s (run 'make initramfs' or pass --initrd)", o->initrd, strerror(errno));
-	if (c->shell && c->libvirt)
-		die_usage("--shell works with the QEMU backend only (under libvirt: virsh console)");
 	if (c->shell) {
 		snprintf(append, sizeof(append), "%s%slab.shell=1", o->append ? o->append : "",
 			 o->append ? " " : "");
@@ -455,56 +628,32 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 	}
 	if (qemu_kernel_cmdline(t, o, path, sizeof(path), err, sizeof(err)))
 		die_usage("%s", err);
-	if (c->libvirt) {
-		abs_path(o->kernel, kernel, sizeof(kernel));
-		abs_path(o->initrd, initrd, sizeof(initrd));
-		o->kernel = kernel;
-		o->initrd = initrd;
-		if (libvirt_xml_check(t, o, err, sizeof(err)))
-			die_usage("%s", err);
-		/* no daemon, no permission: one line, before anything exists */
-		lv = lv_connect(c->connect, err, sizeof(err));
-		if (!lv) {
-			fprintf(stderr, "devmemlab: %s\n", err);
-			return EXIT_INFRA;
-		}
-	}
+	if (run.be->open(&run))
+		return EXIT_INFRA;
 
 	cleanup_install_signals();
-	if (make_run_dir(c, t, dir, sizeof(dir))) {
-		ret = EXIT_INFRA;
+	ret = EXIT_INFRA;
+	if (make_run_dir(c, t, dir, sizeof(dir)))
 		goto out;
-	}
 	abs_path(c->workdir ? c->workdir : dir, work, sizeof(work));
 	o->workdir = work;
 	abs_path(dir, rdir, sizeof(rdir));	/* the results channel's stream */
 	o->results_dir = rdir;
 
 	if (!c->accel || !strcmp(c->accel, "auto"))
-		o->accel = kvm_works(o, dir, lv, why, sizeof(why)) ? "kvm" : "tcg";
+		o->accel = kvm_works(&run, dir, why, sizeof(why)) ? "kvm" : "tcg";
 	else
 		o->accel = c->accel;
 	if (!*why)
 		snprintf(why, sizeof(why), "--accel %s", c->accel);
 	fprintf(stderr, "devmemlab: topology %s, accel %s (%s)%s%s\n", t->name, o->accel, why,
-		lv ? ", libvirt " : "", lv ? c->connect : "");
+		run.uri ? ", libvirt " : "", run.uri ? run.uri : "");
 	fprintf(stderr, "devmemlab: results in %s\n", dir);
 
-	ret = EXIT_INFRA;
-	if (run_interrupted || make_backing_files(t, o, !!lv, remote))
+	if (run_interrupted || run.be->make_files(&run))
 		goto out;
-	if (!lv) {
-		if (qemu_build_argv(t, o, &a, err, sizeof(err)))
-			die_usage("%s", err);
-		snprintf(path, sizeof(path), "%s/qemu-cmd.txt", dir);
-		f = fopen(path, "w");
-		if (f) {
-			argv_print(&a, f);
-			fclose(f);
-		}
-	}
 	if (c->shell) {
-		ret = run_shell(a.v);
+		ret = run.be->shell(&run, dir);
 		goto out;
 	}
 
@@ -513,26 +662,23 @@ int run_main(const struct cli *c, struct topology *t, struct qemu_opts *o)
 		goto out;
 	snprintf(path, sizeof(path), "%s/console.log", dir);
 	bo.console_log = strdup(path);
-	snprintf(path, sizeof(path), "%s/%s", dir, lv ? "qemu.log" : "qemu.stderr");
+	snprintf(path, sizeof(path), "%s/%s", dir, run.be->emulator_log);
 	bo.qemu_stderr = strdup(path);
 	bo.files_dir = dir;
-	if (lv)
-		boot_libvirt(lv, t, o, remote, dir, &bo, r);
-	else
-		boot_watch(a.v, &bo, r);
+	if (run.be->boot(&run, t, o, dir, 0, &bo, r, err, sizeof(err)))
+		die_usage("%s", err);	/* checked before anything was created */
 	results_unpack(dir);
-	write_json(dir, t, o, why, c, r);
+	write_json(dir, &run, why, r);
 	ret = report(t, o, dir, c, r);
 	free((char *)bo.console_log);
 	free((char *)bo.qemu_stderr);
 	free(r);
 out:
 	if (run_interrupted) {	/* also during the KVM probe: the guest was stopped */
-		fprintf(stderr, "devmemlab: interrupted by signal %d\n", run_interrupted);
+		fprintf(stderr, "devmemlab: interrupted by signal %d%s\n", run_interrupted,
+			run_interrupted == SIGPIPE ? " (SIGPIPE: the reader of the output went away)" : "");
 		ret = 128 + run_interrupted;
 	}
-	argv_free(&a);
-	if (lv)
-		virConnectClose(lv);
+	run.be->close(&run);
 	return ret;
 }

@@ -148,7 +148,7 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 {
 	struct console *w = console_open(o, r);
 	struct lv_watch lw = { .name = name };
-	int fd = -1, timed_out = 0, cb, timer;
+	int fd = -1, cb, timer;
 	virDomainPtr d = NULL;
 	double next_check = 0;
 
@@ -165,6 +165,8 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 		goto out;
 	}
 	r->qemu_status = 0;
+	/* QEMU has the <shmem> memory open now: nothing of it outlives the domain */
+	cleanup_memory_opened(0);
 	while (!lw.stopped) {
 		int state, reason;
 
@@ -172,8 +174,7 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 			destroy(d, r->backend_error, sizeof(r->backend_error));
 			break;
 		}
-		if (run_interrupted || console_elapsed(w) >= o->timeout) {
-			timed_out = !run_interrupted;
+		if (console_stop_due(w)) {
 			destroy(d, r->backend_error, sizeof(r->backend_error));
 			break;
 		}
@@ -197,7 +198,8 @@ void lv_boot(virConnectPtr c, const char *name, const char *xml, const char *ser
 			usleep(POLL_MS * 1000);
 	}
 	/* the event may still be queued, and the last lines on their way to the file */
-	for (int i = 0; i < 4 && !lw.stopped && timer >= 0 && !timed_out && !run_interrupted; i++)
+	for (int i = 0; i < 4 && !lw.stopped && timer >= 0 && !r->timed_out && !r->stopped_early &&
+			!run_interrupted; i++)
 		virEventRunDefaultImpl();
 	if (lw.stopped && (lw.detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
 			   lw.detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)) {
@@ -216,7 +218,7 @@ out:
 	if (timer >= 0)
 		virEventRemoveTimeout(timer);
 	take_log(c, name, o->qemu_stderr);
-	console_close(w, timed_out);
+	console_close(w);
 }
 
 int lv_destroy_leftover(virConnectPtr c, const char *name)

@@ -56,7 +56,8 @@ static void usage(FILE *f)
 	      "  --qmp PATH                run, qemu-cmd: QMP socket at PATH (QEMU backend)\n"
 	      "  --wait-event NAME         qmp: then wait for event NAME (of the command's \"id\")\n"
 	      "exit status of run: 0 pass, 1 workload failed, 2 bad input, 3 kernel problem,\n"
-	      "4 deadline passed, 5 QEMU or libvirt failed\n", f);
+	      "4 deadline passed, 5 QEMU or libvirt failed, 6 out of memory (OOM kill),\n"
+	      "128+N interrupted by signal N (141: the reader of the output went away)\n", f);
 }
 
 void die_usage(const char *fmt, ...)

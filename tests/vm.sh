@@ -10,9 +10,14 @@
 # guest (tests/vm/valgrind.sh). The kernel's own hmm-tests run against test_hmm.
 # Then: guest writes into the ivshmem BAR appear in the
 # host's backing file; a BAR behind a root port is hot-unplugged over QMP
-# while the guest migrates 256 MiB to it, and every byte survives; result files reach the host byte for byte on their own
-# channel while the kernel prints to the console; a real kernel panic and a failing workload fail a
-# run with the right exit status.
+# while the guest migrates 256 MiB to it, and every byte survives; result
+# files reach the host byte for byte on their own channel while the kernel
+# prints to the console; the device file survives a minute of dml-stress,
+# and device memory survives system memory pressure and an OOM kill; a
+# real kernel panic and a failing workload fail a run with the right exit
+# status; a launcher killed by SIGKILL or SIGPIPE leaves no QEMU and no
+# /dev/shm file; a real hung task is named and the guest stopped soon
+# after it; a real OOM kill is its own verdict.
 # Then the same suites through libvirt (run --libvirt; a daemon is started
 # for the lab where none runs, and stopped at the end): every topology, the
 # device-private suite and the panic must give the same results and the
@@ -70,6 +75,12 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 # every command of the device file at once, a minute, seed printed; rmmod returns
 boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
 
+# device pages under memory pressure, and an OOM kill of their owner mid-migration:
+# the kernel's OOM report makes this boot's verdict out-of-memory (exit 6)
+boot pressure 6 -t pci-bar --timeout 600 -- sh /lab/tests/pressure.sh
+ktap_is "pressure: its whole planned run passed beside the OOM kill (ok results, plan)" \
+	"$(grep -c '^ok ' "$tmp/pressure.out")|$(grep -c '^not ok ' "$tmp/pressure.out")|$(grep '^1\.\.' "$tmp/pressure.out")" "3|0|1..3"
+
 # every guest tool under valgrind's memcheck, on real devices
 boot guest-valgrind 0 -t pci-switch --timeout 900 -- sh /lab/tests/valgrind.sh
 
@@ -126,6 +137,54 @@ ktap_is "results-channel: no result file on the console" \
 boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"
 boot workload-fails 1 -t pci-bar -- false
+
+# a killed launcher leaves no QEMU and no lab memory behind: SIGKILL, and SIGPIPE from `| head`
+# (its QEMU is found by the --shm-prefix on its command line; an orphan nobody reaps is a zombie, dead)
+shm=/dev/shm/devmemlab-vm-$$
+orphans() {	# PREFIX: after at most 5 s, the QEMU processes and /dev/shm files of that run
+	i=0
+	while { pgrep -f "mem-path=$1-" >/dev/null || ls "$1"-* >/dev/null 2>&1; } && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "qemu: $(pgrep -f "mem-path=$1-" | xargs), shm: $(ls "$1"-* 2>/dev/null | xargs)"
+}
+# shellcheck disable=SC2086
+$RUN -t pci-bar --shm-prefix "$shm-kill" --results "$tmp/kill" -- sh -c "echo up; sleep 600" >/dev/null 2>&1 &
+run=$!
+i=0
+until grep -qs 'DEVMEMLAB: run begin' "$tmp"/kill/pci-bar-*/console.log || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+seen=$(pgrep -f "mem-path=$shm-kill-" | wc -l)
+kill -KILL $run; wait $run 2>/dev/null
+ktap_is "orphans: SIGKILL of a running launcher: its QEMU and /dev/shm file are gone" \
+	"$seen|$(orphans "$shm-kill")" "1|qemu: , shm: "
+start=$(date +%s)
+# shellcheck disable=SC2086
+{ $RUN -t pci-bar --shm-prefix "$shm-pipe" --results "$tmp/pipe" \
+	-- sh -c "echo first; sleep 5; echo second; sleep 600" 2>"$tmp/err"; echo $? > "$tmp/pipe.rc"; } |
+	head -n 1 > "$tmp/first"
+ktap_is "orphans: run | head -n 1: the first line, then exit 141 (SIGPIPE) within 60 s, saying why" \
+	"$(cat "$tmp/first")|$(cat "$tmp/pipe.rc")|$([ $(($(date +%s) - start)) -le 60 ] && echo "in time")|$(grep -c 'interrupted by signal 13' "$tmp/err")" \
+	"first|141|in time|1"
+ktap_is "orphans: run | head -n 1: its QEMU and /dev/shm file are gone" "$(orphans "$shm-pipe")" "qemu: , shm: "
+rm -f "$shm"-*
+
+# a real hung task (two lookups on a FUSE mount nobody serves: the second waits in D state)
+# is named, and the guest is stopped a few seconds later, not at the deadline
+start=$(date +%s)
+boot hung-task 3 -t pci-bar --timeout 200 -- sh -c "mkdir /tmp/m; exec 3<>/dev/fuse; \
+mount -t fuse -o fd=3,rootmode=40000,user_id=0,group_id=0 none /tmp/m || exit 9; \
+echo 5 > /proc/sys/kernel/hung_task_timeout_secs; stat /tmp/m/x 3<&- & sleep 1; stat /tmp/m/x 3<&- & wait"
+took=$(($(date +%s) - start))
+ktap_has "hung-task: the verdict names it" "$(cat "$tmp/err")" "kernel problem on the console: hung task ("
+ktap_has "hung-task: and quotes the kernel's report" "$(cat "$tmp/err")" "blocked for more than 5 seconds."
+ktap_is "hung-task: stopped after the grace period, long before the 200 s deadline" \
+	"$(jq -r .stopped_after_problem results/latest/result.json)|$([ $took -le 120 ] && echo early || echo "$took s")" "true|early"
+echo "# hung-task: exit after $took s"
+
+# a real OOM kill: its own verdict (exit 6), not a kernel problem
+boot oom 6 -t pci-bar --append mem=512M -- tail /dev/zero
+ktap_has "oom: the kill is quoted" "$(cat "$tmp/err")" "out of memory: the kernel's OOM killer killed a process"
+ktap_has "oom: ... naming the process" "$(cat "$tmp/err")" "Out of memory: Killed process"
 
 # --- the same suites through libvirt, compared with QEMU's ---
 LV=scripts/libvirt-daemon.sh

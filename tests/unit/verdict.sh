@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Theory of operation: `devmemlab run` is driven with tests/unit/fake-qemu,
-# which replays recorded guest consoles (consoles/: clean.log and panic.log
-# are real Debian 7.3.4 guests, the others are edited copies in the
-# kernel's own formats). Each case asserts the exit status, the one line
-# that explains it, result.json's verdict, and that no /dev/shm backing
-# file is left behind, including after a deadline and after SIGTERM.
+# which replays recorded guest consoles (consoles/: clean.log, panic.log,
+# oom.log and hung-task.log are real Debian 7.3.4 guests, the others are
+# edited copies in the kernel's own formats). Each case asserts the exit
+# status, the one line that explains it, result.json's verdict (and the
+# kind of kernel problem), and that no /dev/shm backing file is left
+# behind, including after a deadline and after SIGTERM. A guest that goes
+# on running after an Oops, a hung task, an RCU stall or a soft lockup is
+# stopped after a short grace period, not at the deadline.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 L=$PWD/${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
@@ -25,9 +28,10 @@ launch() {	# launch CONSOLE [extra args]: sets rc, out (stdout), err (stderr)
 	out=$(cat "$tmp/out"); err=$(cat "$tmp/err")
 }
 verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
+kind() { jq -r .kernel_problem_kind "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 33
+ktap_plan 59
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -42,6 +46,52 @@ for c in warn:"WARNING: mm/memremap.c:500" oops:"BUG: kernel NULL pointer derefe
 	ktap_is "${c%%:*}: exit 3, verdict kernel-problem" "$rc|$(verdict)" "3|kernel-problem"
 	ktap_has "${c%%:*}: the offending line is quoted" "$err" "${c#*:}"
 done
+
+# named kinds of kernel problem: the verdict says which
+for c in hung-task:"hung task":"INFO: task stat:120 blocked for more than 5 seconds." \
+	 rcu-stall:"RCU stall":"rcu: INFO: rcu_sched detected stalls on CPUs/tasks:" \
+	 rcu-self:"RCU stall":"rcu: INFO: rcu_preempt self-detected stall on CPU" \
+	 soft-lockup:"soft lockup":"watchdog: BUG: soft lockup - CPU#0 stuck for 26s!" \
+	 oops:"BUG":"BUG: kernel NULL pointer dereference" panic:"panic":"Kernel panic"; do
+	f=${c%%:*} rest=${c#*:}
+	launch "$C/$f.log"
+	ktap_is "$f: exit 3, kernel-problem, kind '${rest%%:*}' in result.json" "$rc|$(verdict)|$(kind)" \
+		"3|kernel-problem|${rest%%:*}"
+	fail=$(echo "$err" | grep -A1 '^devmemlab: FAIL')	# the FAIL line and its quote
+	ktap_has "$f: the FAIL line names it" "$fail" "kernel problem on the console: ${rest%%:*} ("
+	ktap_has "$f: ... and quotes its first line" "$fail" "${rest#*:}"
+done
+
+# an OOM kill is not a kernel problem (its report has a Call Trace): its own verdict, exit 6
+# (the real oom.log also has the victim's own page allocation failure, with its Call Trace)
+launch $C/oom.log
+ktap_is "oom: exit 6, verdict oom" "$rc|$(verdict)" "6|oom"
+ktap_has "oom: the FAIL line quotes the kill" "$err" \
+	"out of memory: the kernel's OOM killer killed a process (line 89):
+  | [    8.635924] Out of memory: Killed process 116 (tail)"
+launch $C/alloc-failure.log
+ktap_is "a page allocation failure alone: exit 6, verdict oom, though the workload passed" "$rc|$(verdict)" "6|oom"
+ktap_has "a page allocation failure alone: the FAIL line quotes it" "$err" \
+	"out of memory: a page allocation failed (line 6):
+  | [    8.638597] tail: page allocation failure: order:0"
+
+# the guest goes on after an Oops: stopped after the grace period, console tail shown
+start=$(date +%s)
+FAKE_HANG=1 launch $C/oops.log --timeout 40
+took=$(($(date +%s) - start))
+ktap_is "oops, guest still running: exit 3 within the grace period, not at the 40 s deadline" \
+	"$rc|$([ $took -le 12 ] && echo "in time" || echo "$took s")" "3|in time"
+ktap_has "oops, guest still running: the console tail after the Oops is shown" "$err" \
+	"  | [    4.902400] RIP: 0010:dml_folio_free+0x21/0x90 [devmemlab]"
+ktap_is "oops, guest still running: result.json says it was stopped early" \
+	"$(jq -r .stopped_after_problem "$tmp/results/latest/result.json" 2>&1)" true
+# a WARNING alone does not stop the guest: its workload may still report
+start=$(date +%s)
+FAKE_HANG=1 launch $C/warn.log --timeout 3
+took=$(($(date +%s) - start))
+ktap_is "warning, guest still running: exit 3 at the deadline, not stopped early" \
+	"$rc|$([ $took -ge 3 ] && echo deadline || echo "$took s")|$(jq -r .stopped_after_problem "$tmp/results/latest/result.json" 2>&1)" \
+	"3|deadline|false"
 
 launch $C/userspace-text.log
 ktap_is "workload text mentioning BUG:/WARNING: is not a kernel problem" "$rc|$(verdict)" "0|pass"
@@ -96,7 +146,7 @@ ktap_has "results channel: a malformed header is reported" "$err" "malformed fra
 
 # SIGTERM to the launcher: it stops "QEMU" and removes its files
 rm -rf "$tmp/results"
-FAKE_HANG=1 FAKE_CONSOLE=$C/hang.log $L run -t pci-bar --qemu tests/unit/fake-qemu --accel tcg \
+FAKE_PID=$tmp/fake.pid FAKE_HANG=1 FAKE_CONSOLE=$C/hang.log $L run -t pci-bar --qemu tests/unit/fake-qemu --accel tcg \
 	--kernel "$tmp/kernel" --initrd "$tmp/initrd" --results "$tmp/results" \
 	--shm-prefix "$SHM" --timeout 60 >/dev/null 2>&1 &
 pid=$!
@@ -105,5 +155,5 @@ sleep 0.5
 kill -TERM $pid; wait $pid; rc=$?
 ktap_is "SIGTERM: launcher exits 143" "$rc" 143
 ktap_check "SIGTERM: backing file removed" no_shm
-ktap_is "SIGTERM: no fake QEMU left running" "$(pgrep -f "fake-qemu.*$SHM" | wc -l)" 0
+ktap_is "SIGTERM: no fake QEMU left running" "$(kill -0 "$(cat "$tmp/fake.pid")" 2>/dev/null && echo alive || echo gone)" gone
 ktap_done

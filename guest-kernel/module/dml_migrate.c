@@ -313,10 +313,8 @@ static struct folio *dml_evict_dst(struct dml_dev *dev, unsigned int order)
 }
 
 /*
- * Evict the live folio at device page @i. migrate_device_pfns() gets
- * exactly its pages, one slot each, so a large head's nr - 1 following
- * slots are its own tails, and no free page's stale compound state is
- * read (I-6). Returns the pages that moved.
+ * Evict the live folio at device page @i, collected by the caller under
+ * @lock (dml_evict_collect). Returns the pages that moved.
  */
 static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigned int order,
 				   unsigned long *src, unsigned long *dst)
@@ -324,24 +322,17 @@ static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigne
 	unsigned long j, n = 1ul << order, moved = 0;
 
 	for (j = 0; j < n; j++) {
-		src[j] = dev->base_pfn + i + j;
-		dst[j] = 0;
-	}
-	migrate_device_pfns(src, n);
-	for (j = 0; j < n; j++) {
 		struct page *spage = migrate_pfn_to_page(src[j]);
 		unsigned int o;
 		struct folio *dfolio;
 
+		dst[j] = 0;
 		if (!spage || !(src[j] & MIGRATE_PFN_MIGRATE))
 			continue;
 		/*
-		 * The folio found in the records may have been freed and its
-		 * block taken by DML_IOC_ALLOC before it was collected: a
-		 * file's, never a mapping's, and uncharged, so its copy would
-		 * spin in folio_lruvec_lock_irqsave() on the LRU. Now that it
-		 * is collected (locked, referenced; its release waits for
-		 * @evict_lock) that is stable: no destination, it stays.
+		 * Never a file's folio, nor an uncharged one (its copy would
+		 * spin in folio_lruvec_lock_irqsave() on the LRU): collected
+		 * (locked, referenced) under @evict_lock, that is stable.
 		 */
 		if (test_bit(i + j, dev->held) || xa_load(&dev->fi_refs, i + j) ||
 		    (!mem_cgroup_disabled() && !folio_memcg_charged(page_folio(spage))))
@@ -362,6 +353,27 @@ static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigne
 			moved += folio_nr_pages(page_folio(migrate_pfn_to_page(dst[j])));
 	migrate_device_finalize(src, dst, n);
 	return moved;
+}
+
+/*
+ * migrate_device_pfns() over exactly the folio's pages, one slot each, so
+ * a large head's nr - 1 following slots are its own tails, and no free
+ * page's stale compound state is read (I-6). Under @lock, so that no block
+ * is re-initialised meanwhile: 7.3.4's migrate_device_pfns() and
+ * migrate_device_range() take page_folio() before their reference and put
+ * that folio when the range ends inside it, the wrong one if the page
+ * became another folio's head in between (dml-stress: a free page at
+ * refcount -1, then a GPF in remove_migration_ptes()).
+ */
+static void dml_evict_collect(struct dml_dev *dev, unsigned long i, unsigned int order,
+			      unsigned long *src)
+{
+	unsigned long j, n = 1ul << order;
+
+	lockdep_assert_held(&dev->lock);
+	for (j = 0; j < n; j++)
+		src[j] = dev->base_pfn + i + j;
+	migrate_device_pfns(src, n);
 }
 
 /* Device pages in folios eviction should take and has not (yet). */
@@ -399,6 +411,8 @@ static unsigned long dml_evict_pass(struct dml_dev *dev, unsigned long *src, uns
 			if (f)
 				break;
 		}
+		if (f)
+			dml_evict_collect(dev, i, f - 1, src);
 		mutex_unlock(&dev->lock);
 		if (f)
 			moved += dml_evict_one(dev, i, f - 1, src, dst);
@@ -445,6 +459,24 @@ int dml_evict_all(struct dml_dev *dev, unsigned int passes)
 	return 0;
 }
 
+/* Are [i, i + n) free pages and folios files hold only? Under @lock. */
+static bool dml_scan_quiet(struct dml_dev *dev, unsigned long i, unsigned long n)
+{
+	unsigned long end = i + n;
+
+	lockdep_assert_held(&dev->lock);
+	while (i < end) {
+		unsigned int f = READ_ONCE(dev->ford[i]);
+
+		if (f && !test_bit(i, dev->held))
+			return false;	/* mapped, or on its way */
+		if (!f && dev->blk[i])
+			return false;	/* allocated, not (yet) a recorded folio */
+		i += f ? 1ul << (f - 1) : 1;
+	}
+	return true;
+}
+
 /*
  * What migrate_device_range() collects over a device range, then put
  * everything back unmigrated: shows the 7.3.4 scan hazard (I-6).
@@ -468,14 +500,21 @@ int dml_scan(struct dml_dev *dev, struct dml_scan *s)
 	 * Injected faults leave struct pages corrupt on purpose; the core's
 	 * walk would take and drop references by them. Not while a mode is
 	 * set or its folios live; nor beside the release of held folios.
+	 * And only over free pages and folios files hold, with allocations
+	 * held off (@lock): the walk puts a folio it read before taking its
+	 * reference (see dml_evict_collect), which a folio being
+	 * initialised, split or mapped meanwhile would turn into a put of
+	 * the wrong one.
 	 */
 	mutex_lock(&dev->fi_lock);
-	if (READ_ONCE(dev->fault_mode) != DML_FI_NONE || !xa_empty(&dev->fi_heads)) {
-		mutex_unlock(&dev->fi_lock);
-		ret = -EBUSY;
-		goto out;
-	}
 	mutex_lock(&dev->evict_lock);
+	mutex_lock(&dev->lock);
+	dml_drain_pending_locked(dev);
+	if (READ_ONCE(dev->fault_mode) != DML_FI_NONE || !xa_empty(&dev->fi_heads) ||
+	    !dml_scan_quiet(dev, s->offset, s->npages)) {
+		ret = -EBUSY;
+		goto unlock;
+	}
 	s->collected = 0;
 	s->collected_pages = 0;
 	migrate_device_range(src, dev->base_pfn + s->offset, s->npages);
@@ -489,6 +528,8 @@ int dml_scan(struct dml_dev *dev, struct dml_scan *s)
 	/* no destinations: nothing migrates, finalize restores every entry */
 	migrate_device_pages(src, dst, s->npages);
 	migrate_device_finalize(src, dst, s->npages);
+unlock:
+	mutex_unlock(&dev->lock);
 	mutex_unlock(&dev->evict_lock);
 	mutex_unlock(&dev->fi_lock);
 out:

@@ -37,7 +37,7 @@ static const char *const op_names[OP_N] = {
 static const char *dev = "/dev/devmemlab0";
 static uint64_t seed;
 static volatile int stop;
-static unsigned long ops[OP_N], errors, mismatches, fault_switches;
+static unsigned long ops[OP_N], errors, mismatches, modes[DML_FI_COUNT];
 
 struct worker {
 	pthread_t t;
@@ -235,9 +235,15 @@ int main(int argc, char **argv)
 	while (!stop && dml_now() - t0 < secs) {
 		msleep(20 + dml_rand(&rng) % 80);
 		if (dml_rand(&rng) % 2) {
-			dml_set_fault(fd, 1 + dml_rand(&rng) % (DML_FI_COUNT - 1),
-				      1 + dml_rand(&rng) % 50);
-			fault_switches++;
+			unsigned int mode = 1 + dml_rand(&rng) % (DML_FI_COUNT - 1);
+			int counted = mode == DML_FI_FAIL_SYS_ALLOC || mode == DML_FI_FAIL_DEV_ALLOC;
+
+			if (dml_set_fault(fd, mode, counted ? 1 + dml_rand(&rng) % 50 : 0)) {
+				printf("# fault mode %u refused (seed %llu)\n", mode,
+				       (unsigned long long)seed);
+				errors++;
+			}
+			modes[mode]++;
 			msleep(5 + dml_rand(&rng) % 20);
 			dml_set_fault(fd, DML_FI_NONE, 0);
 		}
@@ -254,8 +260,10 @@ int main(int argc, char **argv)
 		printf("# %-7s %lu\n", op_names[i], ops[i]);
 		total += ops[i];
 	}
-	ktap_result(!errors, "stress: %lu commands from %u threads in %.0f s, %lu fault-mode switches (seed %llu): %lu unexpected errors",
-		    total, nthreads, dml_now() - t0, fault_switches, (unsigned long long)seed, errors);
+	for (int i = 1; i < DML_FI_COUNT; i++)
+		printf("# fault mode %d set %lu times\n", i, modes[i]);
+	ktap_result(!errors, "stress: %lu commands from %u threads in %.0f s, fault modes switched on and off (seed %llu): %lu unexpected errors",
+		    total, nthreads, dml_now() - t0, (unsigned long long)seed, errors);
 	ktap_result(!mismatches, "stress: every buffer verified after migrations, faults and forks: %lu mismatches",
 		    mismatches);
 	for (int i = 0; i < 500 && dml_get_stats(fd).live_pages; i++)

@@ -336,8 +336,10 @@ int dml_user_alloc(struct dml_file *f, struct dml_alloc *a)
 	else if (mode != DML_FI_SKIP_REINIT && mode != DML_FI_EXTRA_REF)
 		mode = DML_FI_NONE;
 	if (mode == DML_FI_EXTRA_REF) {
-		if (!dml_fi_ref(dev, i))
-			folio_get(folio);
+		/* the reference before its record: a reset between them must not put it */
+		folio_get(folio);
+		if (dml_fi_ref(dev, i))
+			folio_put(folio);
 		mode = DML_FI_NONE;
 	}
 	if (mode != DML_FI_NONE)

@@ -412,6 +412,67 @@ TEST_F(dml, kcopy_live)
 	ASSERT_DEVICE_CLEAN(self->fd);
 }
 
+/* --- fork_shared: a device THP shared with a forked child, migrated by pieces --- */
+FIXTURE_VARIANT(fork) {
+	int parent_compound;	/* the parent's migration back: whole folio or pages */
+};
+DML_FIXTURE(fork)
+FIXTURE_VARIANT_ADD(fork, pages) { .parent_compound = 0 };
+FIXTURE_VARIANT_ADD(fork, folio) { .parent_compound = 1 };
+
+struct migrator {
+	int fd, compound;
+	char *buf;
+	long rounds, bad;
+};
+
+static void *fork_migrator(void *arg)
+{
+	struct migrator *m = arg;
+
+	while (!stop) {
+		dml_fill(m->buf, 2 * MB, m->rounds);
+		dml_migrate(m->fd, DML_IOC_TO_DEV, m->buf, 2 * MB, 1, NULL);
+		dml_migrate(m->fd, DML_IOC_TO_SYS, m->buf, 2 * MB, m->compound, NULL);
+		m->bad += dml_verify_at(m->buf, 0, 2 * MB, m->rounds) != 0;
+		m->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Another thread migrates its device THP back and forth while this one
+ * forks children that exit at once: each child maps that THP (shared) and
+ * unmaps it on exit, in the middle of the migrations.
+ */
+TEST_F_TIMEOUT(fork, shared_thp, 300)
+{
+	struct migrator m = { .fd = self->fd, .compound = variant->parent_compound,
+			      .buf = dml_buffer(2 * MB, 1) };
+	double end = dml_now() + 20;
+	int forks = 0, st;
+	pthread_t t;
+	pid_t child;
+
+	ASSERT_NE(NULL, m.buf);
+	stop = 0;
+	pthread_create(&t, NULL, fork_migrator, &m);
+	while (dml_now() < end) {
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		if (child > 0)
+			waitpid(child, &st, 0);
+		forks++;
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	TH_LOG("%d forks beside %ld migration rounds, %ld bad", forks, m.rounds, m.bad);
+	EXPECT_EQ(0, m.bad);
+	munmap(m.buf, 2 * MB);
+	ASSERT_DEVICE_CLEAN(self->fd);
+}
+
 /* --- memory pressure --- */
 DML_FIXTURE(pressure)
 

@@ -15,7 +15,12 @@
  * At the end: every buffer verified, the checker clean, every order-9
  * block allocatable. Errnos outside each command's documented ones count
  * as errors.
- * Usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS]
+ * Usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES]
+ *   MODES: the fault-injection modes to switch, a bit mask of 1 << mode
+ *   (default: all; 0: none); -x OPS leaves commands out, a mask of
+ *   1 << (alloc 0, free 1, to_dev 2, to_sys 3, read 4, mmap 5, reopen 6,
+ *   fork 7, evict 8, scan 9, check 10, kcopy 11); -c: every migration
+ *   asks for whole folios (MIGRATE_VMA_SELECT_COMPOUND)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -36,6 +41,8 @@ static const char *const op_names[OP_N] = {
 
 static const char *dev = "/dev/devmemlab0";
 static uint64_t seed;
+static unsigned int skip_ops;	/* -x: commands left out, 1 << enum op */
+static int whole_folios;	/* -c: migrations always compound (no splits by the core) */
 static volatile int stop;
 static unsigned long ops[OP_N], errors, mismatches, modes[DML_FI_COUNT];
 
@@ -79,6 +86,9 @@ static void verify(struct worker *w)
 static void step(struct worker *w)
 {
 	enum op op = dml_rand(&w->rng) % OP_N;
+
+	if (skip_ops & (1u << op))
+		return;
 	int fd = w->fd[dml_rand(&w->rng) & 1];
 	struct dml_scan sc = { .npages = 512 };
 	struct dml_kcopy k = { .bytes = 2 * MB };
@@ -110,7 +120,7 @@ static void step(struct worker *w)
 	case OP_TO_DEV:
 	case OP_TO_SYS:
 		r = dml_migrate(fd, op == OP_TO_DEV ? DML_IOC_TO_DEV : DML_IOC_TO_SYS, w->buf,
-				BUF, dml_rand(&w->rng) & 1, NULL);
+				BUF, whole_folios || (dml_rand(&w->rng) & 1), NULL);
 		expect(w, op, r, ENOMEM, 0);
 		if (op == OP_TO_SYS)
 			verify(w);
@@ -187,7 +197,7 @@ static void msleep(unsigned int ms)
 
 int main(int argc, char **argv)
 {
-	unsigned int secs = 60, nthreads = 4, bad_blocks;
+	unsigned int secs = 60, nthreads = 4, bad_blocks, fmask = ~0u;
 	struct worker *w;
 	unsigned long total = 0;
 	uint64_t rng, nblocks, n = 0, at, *blocks;
@@ -195,14 +205,17 @@ int main(int argc, char **argv)
 	double t0;
 
 	seed = (uint64_t)time(NULL) ^ getpid();
-	while ((opt = getopt(argc, argv, "d:s:t:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:t:j:f:x:c")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': secs = strtoul(optarg, NULL, 0); break;
 		case 'j': nthreads = strtoul(optarg, NULL, 0); break;
+		case 'f': fmask = strtoul(optarg, NULL, 0); break;
+		case 'x': skip_ops = strtoul(optarg, NULL, 0); break;
+		case 'c': whole_folios = 1; break;
 		default:
-			fprintf(stderr, "usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS]\n");
+			fprintf(stderr, "usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES] [-x OPS] [-c]\n");
 			return 2;
 		}
 	}
@@ -212,7 +225,8 @@ int main(int argc, char **argv)
 	}
 	fd = dml_open_dev(dev);
 	ktap_header(4);
-	printf("# seed %llu, %u s, %u threads on %s\n", (unsigned long long)seed, secs, nthreads, dev);
+	printf("# seed %llu, %u s, %u threads on %s, fault modes %#x\n", (unsigned long long)seed, secs,
+	       nthreads, dev, fmask);
 	fflush(stdout);
 	w = calloc(nthreads, sizeof(*w));
 	if (!w)
@@ -238,6 +252,8 @@ int main(int argc, char **argv)
 			unsigned int mode = 1 + dml_rand(&rng) % (DML_FI_COUNT - 1);
 			int counted = mode == DML_FI_FAIL_SYS_ALLOC || mode == DML_FI_FAIL_DEV_ALLOC;
 
+			if (!(fmask & (1u << mode)))
+				continue;
 			if (dml_set_fault(fd, mode, counted ? 1 + dml_rand(&rng) % 50 : 0)) {
 				printf("# fault mode %u refused (seed %llu)\n", mode,
 				       (unsigned long long)seed);

@@ -63,7 +63,7 @@ $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
 .PHONY: all demo bench p2p stress check deps kernel buildroot launcher module guest-tools initramfs \
-	unit clean distclean FORCE
+	qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
 all: $(LAUNCHER) $(INITRAMFS)
@@ -86,10 +86,10 @@ bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
 
-check: all
+check: all $(LAB_QEMU) $(ACCEL_QTEST)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
-unit: $(LAUNCHER)
+unit: $(LAUNCHER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@tests/run.sh --unit
 
 # --- host side ---
@@ -104,6 +104,20 @@ LAUNCHER_SRC := $(wildcard qemu/*.c)
 $(LAUNCHER): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	$(CC) $(HOST_CFLAGS) $$(pkg-config --cflags json-c libvirt) -o $@ $(LAUNCHER_SRC) \
 		$$(pkg-config --libs json-c libvirt)
+
+# The lab's own QEMU: Debian's source + the accelerator device (qemu/device/).
+# Topologies with an accel device run on it (docs/launcher.md).
+LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
+ACCEL_QTEST := $(BUILD)/accel-qtest
+qemu: $(LAB_QEMU)
+$(LAB_QEMU): qemu/build-qemu.sh $(wildcard qemu/device/*) guest-kernel/versions.env \
+		guest-kernel/apt-private.sh | $(BUILD)/.deps-stamp
+	@qemu/build-qemu.sh $(BUILD)/qemu
+	@touch $@
+
+# the device's qtest (tests/unit/accel-qtest.sh runs it against $(LAB_QEMU))
+$(ACCEL_QTEST): tests/unit/accel-qtest.c | $(BUILD)/.deps-stamp
+	$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp

@@ -421,7 +421,7 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 	xml_esc(f, cmdline);
 	/* without <acpi/> there is no MCFG: no extended config space, no CXL DVSECs */
 	fputs("</cmdline>\n  </os>\n  <features>\n    <acpi/>\n    <apic/>\n", f);
-	if (t->iommu)	/* intel-iommu's interrupt remapping: kernel-irqchip=split */
+	if (t->iommu)	/* kernel-irqchip=split, as for the QEMU backend */
 		fputs("    <ioapic driver='qemu'/>\n", f);
 	fputs("  </features>\n", f);
 	if (topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
@@ -453,7 +453,7 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 	fputs("'/>\n      <target type='virtio' name='" RESULTS_PORT "'/>\n    </channel>\n"
 	      "    <memballoon model='none'/>\n", f);
 	if (t->iommu)
-		fputs("    <iommu model='intel'>\n      <driver intremap='on'/>\n    </iommu>\n", f);
+		fputs("    <iommu model='intel'>\n      <driver intremap='off'/>\n    </iommu>\n", f);
 	fputs("  </devices>\n", f);
 	if (g.cmd.n) {
 		fputs("  <qemu:commandline>\n", f);

@@ -349,7 +349,7 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	qemu_cxl_machine_opts(t, cxlm, sizeof(cxlm));
 	argv_add(a, o->qemu);
 	argv_add(a, "-M");
-	/* intel-iommu's interrupt remapping needs the IOAPIC in QEMU (under KVM) */
+	/* intel-iommu wants the IOAPIC in QEMU (under KVM; TCG's always is) */
 	argv_addf(a, "q35%s%s%s", t->iommu ? ",kernel-irqchip=split" : "", *cxlm ? "," : "", cxlm);
 	argv_add(a, "-accel");
 	argv_add(a, o->accel);
@@ -373,9 +373,14 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	argv_add(a, o->initrd);
 	argv_add(a, "-append");
 	argv_add(a, cmdline);
-	if (t->iommu) {	/* before any PCI device it translates for */
+	/*
+	 * Before any PCI device it translates for. DMA remapping only: with
+	 * interrupt remapping on, the guest kernel panics under TCG ("timer
+	 * doesn't work through Interrupt-remapped IO-APIC").
+	 */
+	if (t->iommu) {
 		argv_add(a, "-device");
-		argv_add(a, "intel-iommu,intremap=on");
+		argv_add(a, "intel-iommu,intremap=off");
 	}
 	for (int i = 0; i < t->ndev; i++)
 		emit_tree(t, i, o, a, done);

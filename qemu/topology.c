@@ -112,26 +112,10 @@ static int parse_duration(const char *s, uint64_t *out)
 
 int topo_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-	unsigned int shift = 0;
+	static const char *const units[] = { "", "K", "M", "G", "T", NULL };
+	static const uint64_t mult[] = { 1, 1ull << 10, 1ull << 20, 1ull << 30, 1ull << 40 };
 
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	}
-	if (*end || v > (~0ull >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
+	return parse_scaled(s, units, mult, out);
 }
 
 /* Parser state: the topology plus what is only needed while reading. */

@@ -131,7 +131,10 @@ struct AccelState {
     uint64_t bandwidth;         /* bytes per second, 0: unlimited */
     uint64_t latency;           /* ns */
 
-    /* engine */
+    QEMUBH *bh;
+    QEMUTimer timer;
+
+    /* engine: from ring_base to the end, all zero after a reset */
     uint64_t ring_base;
     uint32_t ring_size;
     uint32_t ctrl;
@@ -140,8 +143,6 @@ struct AccelState {
     uint32_t tail;
     uint64_t completed;
     uint32_t irq_status;
-    QEMUBH *bh;
-    QEMUTimer timer;
     bool active;                /* cur holds a descriptor in flight */
     AccelDesc cur;
     uint64_t done;              /* bytes of cur copied */
@@ -376,24 +377,7 @@ static void accel_engine_reset(AccelState *s)
 {
     qemu_bh_cancel(s->bh);
     timer_del(&s->timer);
-    s->ring_base = 0;
-    s->ring_size = 0;
-    s->ctrl = 0;
-    s->halted = 0;
-    s->head = 0;
-    s->tail = 0;
-    s->completed = 0;
-    s->irq_status = 0;
-    s->active = false;
-    s->link_free = 0;
-    s->err_count = 0;
-    s->err_code = 0;
-    s->err_index = 0;
-    s->err_addr = 0;
-    s->dbg_fail = 0;
-    s->dbg_stall = 0;
-    s->poison_off = 0;
-    s->poison_len = 0;
+    memset(&s->ring_base, 0, sizeof(*s) - offsetof(AccelState, ring_base));
 }
 
 static void accel_doorbell(AccelState *s, uint32_t tail)

@@ -188,6 +188,7 @@ static uint64_t vclock;		/* virtual ns, as the last clock_step said */
 static void clock_step(uint64_t ns) { vclock = strtoull(qt("clock_step %" PRIu64, ns), NULL, 0); }
 
 static unsigned tail;
+static unsigned msix_cap;	/* config-space offset of the MSI-X capability */
 
 /* Queue one descriptor at the tail and ring the doorbell; returns its slot */
 static unsigned submit(uint64_t src, uint64_t dst, uint32_t len, uint32_t flags)
@@ -277,6 +278,7 @@ static void setup_device(void)
 {
 	unsigned cap = cfg_read(0x34, 1), msix = 0;
 
+
 	cfg_write(0x10, (uint32_t)BAR0);
 	cfg_write(0x18, (uint32_t)BAR2);
 	cfg_write(0x1c, 0);
@@ -290,6 +292,7 @@ static void setup_device(void)
 	}
 	if (!msix)
 		bail("no MSI-X capability");
+	msix_cap = msix;
 	cfg_write(msix, (cfg_read(msix, 4) & 0xffff) | 0x80000000u);
 	/* vector 0 -> MSG_DONE, vector 1 -> MSG_ERROR: messages land in guest RAM */
 	writeq(BAR4 + 0x00, MSG_DONE);
@@ -330,7 +333,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: accel-qtest QEMU LOGFILE\n");
 		return 2;
 	}
-	printf("KTAP version 1\n1..19\n");
+	printf("KTAP version 1\n1..22\n");
 	fflush(stdout);
 	start_qemu(argv[1], argv[2]);
 
@@ -380,6 +383,16 @@ int main(int argc, char **argv)
 	mem_read(BUF_B, b, BIG);
 	ok(desc_status(slot) == DONE && !memcmp(a, b, BIG) && readl(MSG_DONE) == 0xd0e00000,
 	   "device -> system copy");
+
+	/* a masked vector: its PBA bit, no message; unmasking sends it */
+	writel(MSG_DONE, 0);
+	writel(BAR4 + 0x0c, 1);
+	slot = submit(BUF_A, 0x1000, 4096, F_DST_DEV | F_IRQ);
+	wait_completed(++n);
+	status = readl(MSG_DONE) == 0 && (readl(BAR4 + (cfg_read(msix_cap + 8, 4) & ~7u)) & 1);
+	writel(BAR4 + 0x0c, 0);
+	ok(desc_status(slot) == DONE && status && readl(MSG_DONE) == 0xd0e00000,
+	   "a masked vector sets its PBA bit and sends no message; unmasking sends it");
 
 	/* bad descriptors: error status, error log, vector 1, a guest-error line */
 	slot = submit(MEM_SIZE - 16, BUF_B, 64, F_SRC_DEV);
@@ -442,6 +455,20 @@ int main(int argc, char **argv)
 		clock_step(100000);
 	ok(reg(REG_STATUS) & 8 && reg(REG_ERR_CODE) == 7,
 	   "without bus mastering the engine halts with error 7 (STATUS 0x%x)", reg(REG_STATUS));
+
+	/* CTRL.RESET: a halted engine back to its reset state, then usable */
+	cfg_write(0x04, 0x6);
+	wreg(REG_CTRL, 2);
+	ok(reg(REG_STATUS) == 0 && reg(REG_RING_SIZE) == 0 && reg64(REG_COMPLETED) == 0 &&
+	   reg(REG_ERR_COUNT) == 0 && reg(REG_HEAD) == 0,
+	   "CTRL.RESET clears a halted engine, its ring and its error log");
+	writeq(BAR0 + REG_RING_BASE, RING);
+	wreg(REG_RING_SIZE, RING_SIZE);
+	wreg(REG_CTRL, 5);
+	tail = 0;
+	slot = submit(BUF_A, 0x1000, 4096, F_DST_DEV);
+	wait_completed(1);
+	ok(desc_status(slot) == DONE, "after the reset the engine copies again");
 
 	/* as libqtest ends its QEMU: SIGTERM, a clean exit */
 	kill(qemu_pid, SIGTERM);

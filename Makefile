@@ -180,7 +180,7 @@ $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs \
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(BUILD)/inputs $(ACCEL_QTEST) \
 		$(BUILD)/test-logs
 
 distclean: clean

@@ -35,8 +35,8 @@ if [ "$(cat "$src/.stamp" 2>/dev/null)" != "$QEMU_SRC_VER" ]; then
 	log "fetching Debian's qemu source $QEMU_SRC_VER (~40 MB)"
 	rm -rf "$src" "$bld" "$out/dl"; mkdir -p "$out/dl"
 	trap 'rm -rf "$out/dl"' EXIT
-	"$here/../guest-kernel/apt-private.sh" "$out/apt" update
-	(cd "$out/dl" && "$here/../guest-kernel/apt-private.sh" "$out/apt" source -d -qq "qemu=$QEMU_SRC_VER")
+	"$here/../guest-kernel/apt-private.sh" "$(dirname "$out")/apt" update
+	(cd "$out/dl" && "$here/../guest-kernel/apt-private.sh" "$(dirname "$out")/apt" source -d -qq "qemu=$QEMU_SRC_VER")
 	log "unpacking"
 	dpkg-source -q --no-check -x "$out"/dl/qemu_*.dsc "$src.new" >/dev/null
 	echo "$QEMU_SRC_VER" > "$src.new/.stamp"

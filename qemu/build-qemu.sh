@@ -33,8 +33,8 @@ CONFIGURE="--target-list=x86_64-softmmu --disable-docs --without-default-feature
 # 1. Debian's source, with Debian's patches, once per version
 if [ "$(cat "$src/.stamp" 2>/dev/null)" != "$QEMU_SRC_VER" ]; then
 	log "fetching Debian's qemu source $QEMU_SRC_VER (~40 MB)"
-	rm -rf "$src" "$bld" "$out/dl"; mkdir -p "$out/dl"
-	trap 'rm -rf "$out/dl"' EXIT
+	rm -rf "$src" "$src.new" "$bld" "$out/dl"; mkdir -p "$out/dl"
+	trap 'rm -rf "$out/dl" "$src.new"' EXIT
 	"$here/../guest-kernel/apt-private.sh" "$(dirname "$out")/apt" update
 	(cd "$out/dl" && "$here/../guest-kernel/apt-private.sh" "$(dirname "$out")/apt" source -d -qq "qemu=$QEMU_SRC_VER")
 	log "unpacking"

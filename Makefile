@@ -4,6 +4,8 @@
 #   make demo     boot the default topology (pci-bar), run the main workload
 #   make check    every test: host unit tests and in-VM tests
 #   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=)
+#   make qemu     the lab's own qemu-system-x86_64 (build/qemu/), which the
+#                 accel topologies run on; make check builds it first
 # Both install what they need on a Debian 12 host (via sudo when not root).
 #
 # Knobs:

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 L=qemu/devmemlab
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 10))
+ktap_plan $(($# + 11))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
@@ -49,6 +49,13 @@ ktap_is "accel runs on the lab's QEMU, pci-bar on Debian's" \
 	"$(pwd -P)/build/qemu/qemu-system-x86_64 qemu-system-x86_64"
 # shellcheck disable=SC2086
 ktap_is "--qemu overrides the lab's QEMU" "$($L qemu-cmd -t accel $FIXED --qemu /opt/q | cut -d' ' -f1)" /opt/q
+# a checkout without the lab's QEMU: run on accel stops with one line, nothing created
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/lab/qemu" && cp $L "$tmp/lab/qemu/" && cp -r topologies "$tmp/lab/"
+got=$("$tmp/lab/qemu/devmemlab" run -t accel --accel tcg --kernel /lab/k --initrd /lab/i \
+	--results "$tmp/r" 2>&1); rc=$?
+ktap_is "run accel without the lab's QEMU: one line, exit 2, no results" "$rc|$got|$(ls "$tmp")" \
+	"2|devmemlab: topology 'accel' needs the lab's own QEMU, $tmp/lab/build/qemu/qemu-system-x86_64: build it with 'make qemu'|lab"
 got=$($L qemu-cmd -t pci-bar --accel auto 2>&1); rc=$?
 ktap_is "qemu-cmd --accel auto is refused (it would need a boot)" "$rc|$(echo "$got" | wc -l)" "2|1"
 ktap_done

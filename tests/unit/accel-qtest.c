@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -227,19 +228,22 @@ static int wait_completed(uint64_t n)
 	return 0;
 }
 
-static int log_has(const char *path, const char *what)
+/* lines of the QEMU log holding what */
+static int log_count(const char *path, const char *what)
 {
 	char buf[512];
 	FILE *f = fopen(path, "r");
-	int found = 0;
+	int n = 0;
 
 	if (!f)
 		return 0;
-	while (!found && fgets(buf, sizeof(buf), f))
-		found = strstr(buf, what) != NULL;
+	while (fgets(buf, sizeof(buf), f))
+		n += strstr(buf, what) != NULL;
 	fclose(f);
-	return found;
+	return n;
 }
+
+static int log_has(const char *path, const char *what) { return log_count(path, what) > 0; }
 
 static void start_qemu(const char *qemu, const char *log)
 {
@@ -322,6 +326,64 @@ static uint64_t bar_size(unsigned off, int is64)
 	return ~mask + 1;
 }
 
+static uint64_t rng_state;
+
+static uint64_t rnd(uint64_t n)	/* xorshift64, 0 <= rnd(n) < n */
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state % n;
+}
+
+/* a random address: guest RAM, device memory by offset or bus address, our own
+ * registers, or nothing at all (not the ring, the messages or other devices) */
+static uint64_t rnd_addr(uint32_t flag, uint32_t flags, uint32_t len)
+{
+	if (flags & flag)	/* a device-memory offset, mostly in range */
+		return rnd(4) ? rnd(MEM_SIZE - len + 1) : rnd(2 * MEM_SIZE);
+	switch (rnd(8)) {
+	case 0: return BAR2 + rnd(MEM_SIZE - len + 1);
+	case 1: return BAR0 + rnd(0x100);
+	case 2: return 0x8000000 + rnd(0x1000000);	/* above RAM: nothing */
+	case 3: return 0x4000000000ULL + rnd(1 << 20);
+	}
+	return BUF_A + rnd(32 << 20);
+}
+
+/*
+ * Random descriptors and fault injection: each completes, each failure is
+ * one guest-error line in the log, the engine never halts, QEMU stays up.
+ */
+static void fuzz(unsigned count, uint64_t seed, const char *log)
+{
+	unsigned i, done = 0, failed = 0;
+	int before = log_count(log, "failed: error");
+
+	rng_state = (seed + 1) * 0x9e3779b97f4a7c15ULL | 1;	/* spread small seeds */
+	for (i = 0; i < count; i++) {
+		uint32_t flags = rnd(8) | (rnd(20) ? 0 : 8), len = rnd(8) ? rnd(128 << 10) : rnd(16);
+		unsigned slot;
+		uint64_t src = rnd_addr(1, flags, len), dst = rnd_addr(2, flags, len);
+
+		switch (rnd(10)) {
+		case 0: wreg(REG_DBG_FAIL, 1); break;
+		case 1: writeq(BAR0 + REG_POISON_OFF, rnd(MEM_SIZE));
+			writeq(BAR0 + REG_POISON_LEN, rnd(MEM_SIZE)); break;
+		case 2: wreg(REG_DBG_STALL, 1); break;
+		}
+		slot = submit(src, dst, len, flags);
+		wreg(REG_DBG_STALL, 0);
+		done += wait_completed(i + 1);
+		failed += desc_status(slot) != DONE;
+	}
+	writeq(BAR0 + REG_POISON_LEN, 0);
+	ok(done == count && reg64(REG_COMPLETED) == count && !(reg(REG_STATUS) & 8) &&
+	   log_count(log, "failed: error") - before == (int)failed,
+	   "%u random descriptors and faults (ACCEL_SEED=%" PRIu64 "): each completes (%u failed, "
+	   "each logged), no halt", count, seed, failed);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t a[BIG], b[BIG];
@@ -333,7 +395,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: accel-qtest QEMU LOGFILE\n");
 		return 2;
 	}
-	printf("KTAP version 1\n1..22\n");
+	printf("KTAP version 1\n1..24\n");
 	fflush(stdout);
 	start_qemu(argv[1], argv[2]);
 
@@ -469,6 +531,15 @@ int main(int argc, char **argv)
 	slot = submit(BUF_A, 0x1000, 4096, F_DST_DEV);
 	wait_completed(1);
 	ok(desc_status(slot) == DONE, "after the reset the engine copies again");
+	wreg(REG_CTRL, 2);
+	writeq(BAR0 + REG_RING_BASE, RING);
+	wreg(REG_RING_SIZE, RING_SIZE);
+	wreg(REG_CTRL, 5);
+	tail = 0;
+	ok(log_count(argv[2], "failed: error") == 5,
+	   "one guest-error line per descriptor failed so far (5)");
+	fuzz(300, getenv("ACCEL_SEED") ? strtoull(getenv("ACCEL_SEED"), NULL, 0) : (uint64_t)time(NULL),
+	     argv[2]);
 
 	/* as libqtest ends its QEMU: SIGTERM, a clean exit */
 	kill(qemu_pid, SIGTERM);

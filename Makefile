@@ -4,6 +4,8 @@
 #   make demo     boot the default topology (pci-bar), run the main workload
 #   make check    every test: host unit tests and in-VM tests
 #   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=, STRESS_FORK=1)
+#   make qemu     the lab's own qemu-system-x86_64 (build/qemu/), which the
+#                 accel topologies run on; make check builds it first
 # Both install what they need on a Debian 12 host (via sudo when not root).
 #
 # Knobs:
@@ -69,7 +71,7 @@ $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
 .PHONY: all demo bench p2p stress check deps kernel buildroot launcher module guest-tools initramfs \
-	unit clean distclean FORCE
+	qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
 all: $(LAUNCHER) $(INITRAMFS)
@@ -93,10 +95,10 @@ bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
 
-check: all $(LAUNCHER_ASAN) $(FUZZER)
+check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
 
-unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER)
+unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@tests/run.sh --unit
 
 # --- host side ---
@@ -123,6 +125,20 @@ $(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	@mkdir -p $(@D)
 	clang $(filter-out -Werror,$(HOST_CFLAGS)) -fsanitize=fuzzer $(SANITIZE) $$(pkg-config --cflags json-c) \
 		-o $@ $(FUZZ_SRC) $$(pkg-config --libs json-c)
+
+# The lab's own QEMU: Debian's source + the accelerator device (qemu/device/).
+# Topologies with an accel device run on it (docs/launcher.md).
+LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
+ACCEL_QTEST := $(BUILD)/accel-qtest
+qemu: $(LAB_QEMU)
+$(LAB_QEMU): qemu/build-qemu.sh $(wildcard qemu/device/*) guest-kernel/versions.env \
+		guest-kernel/apt-private.sh | $(BUILD)/.deps-stamp
+	@qemu/build-qemu.sh $(BUILD)/qemu
+	@touch $@
+
+# the device's qtest (tests/unit/accel-qtest.sh runs it against $(LAB_QEMU))
+$(ACCEL_QTEST): tests/unit/accel-qtest.c | $(BUILD)/.deps-stamp
+	$(CC) $(HOST_CFLAGS) -o $@ $<
 
 # --- guest side ---
 buildroot: $(ROOT)/.devmemlab-stamp
@@ -185,7 +201,7 @@ $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:
-	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/fuzz $(BUILD)/inputs \
+	rm -rf $(BUILD)/module $(BUILD)/guest-tools $(INITRAMFS) $(LAUNCHER) $(LAUNCHER_ASAN) $(BUILD)/fuzz $(BUILD)/inputs $(ACCEL_QTEST) \
 		$(BUILD)/test-logs
 
 distclean: clean

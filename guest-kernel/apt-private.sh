@@ -10,6 +10,7 @@
 #   apt-private.sh DIR update
 #   apt-private.sh DIR download PKG=VERSION ...     (into the current dir)
 #   apt-private.sh DIR policy PKG
+#   apt-private.sh DIR source -d PKG=VERSION         (QEMU's source, qemu/build-qemu.sh)
 set -eu
 dir=$1; shift
 . "$(dirname "$0")/../scripts/debian-mirror.sh"
@@ -18,6 +19,7 @@ mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
 cat > "$dir/sources.list" <<SRC
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEBIAN_MIRROR trixie main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEBIAN_MIRROR trixie-backports main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEBIAN_MIRROR trixie main
 SRC
 cmd=$1; shift
 case $cmd in

@@ -251,20 +251,45 @@ static void emit_cxl_root_port(struct lvgen *g, const struct topo_device *d)
 	add_json(g, "-device", j);
 }
 
+/* -object memory-backend-ram for device d's memory, id "mem-ID" (into memid) */
+static void ram_backend(struct lvgen *g, const struct topo_device *d, int share, char *memid,
+			size_t len)
+{
+	json_object *j = json_object_new_object();
+
+	snprintf(memid, len, "mem-%s", d->id);
+	jstr(j, "qom-type", "memory-backend-ram");
+	jstr(j, "id", memid);
+	if (share)
+		json_object_object_add(j, "share", json_object_new_boolean(1));
+	jint(j, "size", d->size);
+	add_json(g, "-object", j);
+}
+
 static void emit_cxl_type3(struct lvgen *g, const struct topo_device *d)
 {
 	char memid[TOPO_ID_MAX + 8];
-	json_object *j = json_object_new_object();
+	json_object *j;
 
-	snprintf(memid, sizeof(memid), "mem-%s", d->id);
-	jstr(j, "qom-type", "memory-backend-ram");
-	jstr(j, "id", memid);
-	json_object_object_add(j, "share", json_object_new_boolean(1));
-	jint(j, "size", d->size);
-	add_json(g, "-object", j);
+	ram_backend(g, d, 1, memid, sizeof(memid));
 	j = jdev("cxl-type3", d->id);
 	jstr(j, "bus", g->t->dev[d->bus].id);
 	jstr(j, "volatile-memdev", memid);
+	add_json(g, "-device", j);
+}
+
+/* the lab's device, which only the lab's QEMU (the domain's <emulator>) has */
+static void emit_accel(struct lvgen *g, const struct topo_device *d)
+{
+	char memid[TOPO_ID_MAX + 8];
+	json_object *j;
+
+	ram_backend(g, d, 0, memid, sizeof(memid));
+	j = jdev("devmemlab-accel", d->id);
+	jstr(j, "memdev", memid);
+	jint(j, "bandwidth", d->bandwidth);
+	jint(j, "latency", d->latency);
+	jbus(g, d, j);
 	add_json(g, "-device", j);
 }
 
@@ -279,6 +304,7 @@ static const lv_emit_fn emitters[DEV_KIND_COUNT] = {
 	[DEV_CXL_HOST_BRIDGE] = emit_cxl_host_bridge,
 	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
 	[DEV_CXL_TYPE3] = emit_cxl_type3,
+	[DEV_ACCEL] = emit_accel,
 	/* DEV_CXL_WINDOW is a machine property: -machine cxl-fmw... */
 };
 
@@ -392,7 +418,10 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 	fputs("</initrd>\n    <cmdline>", f);
 	xml_esc(f, cmdline);
 	/* without <acpi/> there is no MCFG: no extended config space, no CXL DVSECs */
-	fputs("</cmdline>\n  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n", f);
+	fputs("</cmdline>\n  </os>\n  <features>\n    <acpi/>\n    <apic/>\n", f);
+	if (t->iommu)	/* kernel-irqchip=split, as for the QEMU backend */
+		fputs("    <ioapic driver='qemu'/>\n", f);
+	fputs("  </features>\n", f);
 	if (topo_has_kind(t, DEV_CXL_HOST_BRIDGE))
 		/* CXL region commit needs cache invalidation, refused under a hypervisor bit */
 		fputs("  <cpu mode='maximum' check='none'>\n"
@@ -420,7 +449,10 @@ int libvirt_build_xml(const struct topology *t, const struct qemu_opts *o,
 	qemu_results_path(o, results, sizeof(results));
 	xml_esc(f, results);
 	fputs("'/>\n      <target type='virtio' name='" RESULTS_PORT "'/>\n    </channel>\n"
-	      "    <memballoon model='none'/>\n  </devices>\n", f);
+	      "    <memballoon model='none'/>\n", f);
+	if (t->iommu)
+		fputs("    <iommu model='intel'>\n      <driver intremap='off'/>\n    </iommu>\n", f);
+	fputs("  </devices>\n", f);
 	if (g.cmd.n) {
 		fputs("  <qemu:commandline>\n", f);
 		for (int i = 0; i < g.cmd.n; i++) {

@@ -49,7 +49,8 @@ static void usage(FILE *f)
 	      "  --shm-prefix PATH         lab-managed ivshmem files are PATH-ID\n"
 	      "  --workdir DIR             where NVMe disk images live (run: the results dir;\n"
 	      "                            libvirt-xml: also serial.log; default: .)\n"
-	      "  --qemu BINARY             emulator (default qemu-system-x86_64)\n"
+	      "  --qemu BINARY             emulator (default qemu-system-x86_64; for a topology\n"
+	      "                            with an accel device build/qemu/qemu-system-x86_64)\n"
 	      "  -v, --verbose             run: echo every console line\n"
 	      "  --libvirt                 run: start the VM through libvirt, not QEMU directly\n"
 	      "  --connect URI             libvirt URI (default qemu:///system)\n"
@@ -170,8 +171,22 @@ static int cmd_check(int argc, char **argv)
 	return bad ? EXIT_USAGE : 0;
 }
 
-static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char *accel,
-			   char *kernel, char *initrd, char *shm, char *append)
+/*
+ * Which QEMU: --qemu if given; the lab's own build (make qemu) for a
+ * topology with a device only it has; Debian's qemu-system-x86_64 from PATH
+ * for every other topology.
+ */
+static const char *default_qemu(const struct topology *t, char *buf)
+{
+	if (!topo_needs_lab_qemu(t))
+		return "qemu-system-x86_64";
+	snprintf(buf, PATH_MAX, "%s/build/qemu/qemu-system-x86_64", lab_root);
+	return buf;
+}
+
+static void fill_qemu_opts(const struct cli *c, const struct topology *t, struct qemu_opts *o,
+			   const char *accel, char *kernel, char *initrd, char *shm, char *append,
+			   char *qemu)
 {
 	if (!c->kernel)
 		snprintf(kernel, PATH_MAX, "%s/build/kernel/vmlinuz", lab_root);
@@ -187,7 +202,7 @@ static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char 
 		     c->script && c->append ? " " : "", c->append ? c->append : "") >= 4096)
 		die_usage("--script and --append are too long for the kernel command line");
 	*o = (struct qemu_opts){
-		.qemu = c->qemu ? c->qemu : "qemu-system-x86_64",
+		.qemu = c->qemu ? c->qemu : default_qemu(t, qemu),
 		.kernel = c->kernel ? c->kernel : kernel,
 		.initrd = c->initrd ? c->initrd : initrd,
 		.accel = accel,
@@ -202,6 +217,7 @@ static void fill_qemu_opts(const struct cli *c, struct qemu_opts *o, const char 
 static int cmd_qemu_cmd(const struct cli *c)
 {
 	char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096], err[1024];
+	char qemu[PATH_MAX];
 	struct topology *t = malloc(sizeof(*t));
 	struct qemu_opts o;
 	struct argv a = { 0 };
@@ -211,7 +227,7 @@ static int cmd_qemu_cmd(const struct cli *c)
 	load_topology(c, t);
 	if (c->accel && strcmp(c->accel, "kvm") && strcmp(c->accel, "tcg"))
 		die_usage("qemu-cmd: --accel must be kvm or tcg (auto needs a probe boot)");
-	fill_qemu_opts(c, &o, c->accel ? c->accel : "tcg", kernel, initrd, shm, append);
+	fill_qemu_opts(c, t, &o, c->accel ? c->accel : "tcg", kernel, initrd, shm, append, qemu);
 	if (qemu_build_argv(t, &o, &a, err, sizeof(err)))
 		die_usage("%s", err);
 	argv_print(&a, stdout);
@@ -371,7 +387,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "describe"))
 		return cmd_describe(&c);
 	if (!strcmp(cmd, "run") || !strcmp(cmd, "libvirt-xml")) {
-		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096];
+		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096], qemu[PATH_MAX];
 		struct topology *t = malloc(sizeof(*t));
 		struct qemu_opts o;
 		int ret;
@@ -379,7 +395,10 @@ int main(int argc, char **argv)
 		if (!t)
 			return EXIT_INFRA;
 		load_topology(&c, t);
-		fill_qemu_opts(&c, &o, "tcg", kernel, initrd, shm, append);
+		fill_qemu_opts(&c, t, &o, "tcg", kernel, initrd, shm, append, qemu);
+		if (!strcmp(cmd, "run") && !c.qemu && topo_needs_lab_qemu(t) && access(o.qemu, X_OK))
+			die_usage("topology '%s' needs the lab's own QEMU, %s: build it with 'make qemu'",
+				  t->name, o.qemu);
 		ret = strcmp(cmd, "run") ? libvirt_xml_main(&c, t, &o) : run_main(&c, t, &o);
 		free(t);
 		return ret;

@@ -257,6 +257,21 @@ static void emit_cxl_type3(const struct topology *t, const struct topo_device *d
 	argv_addf(a, "cxl-type3,id=%s,bus=%s,volatile-memdev=mem-%s", d->id, t->dev[d->bus].id, d->id);
 }
 
+/* the lab's device: its memory a RAM backend, its link model from the topology */
+static void emit_accel(const struct topology *t, const struct topo_device *d,
+		       const struct qemu_opts *o, struct argv *a)
+{
+	char bus[64], sz[32];
+
+	(void)o;
+	bus_opt(t, d, bus, sizeof(bus));
+	argv_add(a, "-object");
+	argv_addf(a, "memory-backend-ram,id=mem-%s,size=%s", d->id, qemu_size(d->size, sz));
+	argv_add(a, "-device");
+	argv_addf(a, "devmemlab-accel,id=%s,memdev=mem-%s,bandwidth=%llu,latency=%llu%s", d->id, d->id,
+		  (unsigned long long)d->bandwidth, (unsigned long long)d->latency, bus);
+}
+
 typedef void (*emit_fn)(const struct topology *, const struct topo_device *,
 			const struct qemu_opts *, struct argv *);
 
@@ -269,6 +284,7 @@ static const emit_fn emitters[DEV_KIND_COUNT] = {
 	[DEV_CXL_HOST_BRIDGE] = emit_cxl_host_bridge,
 	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
 	[DEV_CXL_TYPE3] = emit_cxl_type3,
+	[DEV_ACCEL] = emit_accel,
 	/* DEV_CXL_WINDOW is a machine property, see qemu_cxl_machine_opts() */
 };
 
@@ -335,7 +351,8 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 	int ret = 0;
 
 	/* loglevel=5 puts WARNING-level lines on the console, where the verdict reads them */
-	fprintf(f, "console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=%s", t->name);
+	fprintf(f, "console=ttyS0 loglevel=5 printk.time=1 panic=-1%s lab.topology=%s",
+		t->iommu ? " intel_iommu=on" : "", t->name);
 	for (int k = 0; k < DEV_KIND_COUNT; k++) {
 		const char *km = topo_kind_modules(k);
 
@@ -383,7 +400,8 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	cxlm = qemu_cxl_machine_opts(t);
 	argv_add(a, o->qemu);
 	argv_add(a, "-M");
-	argv_addf(a, "q35%s%s", *cxlm ? "," : "", cxlm);
+	/* intel-iommu wants the IOAPIC in QEMU (under KVM; TCG's always is) */
+	argv_addf(a, "q35%s%s%s", t->iommu ? ",kernel-irqchip=split" : "", *cxlm ? "," : "", cxlm);
 	free(cxlm);
 	argv_add(a, "-accel");
 	argv_add(a, o->accel);
@@ -407,6 +425,15 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	argv_add(a, o->initrd);
 	argv_add(a, "-append");
 	argv_add(a, cmdline);
+	/*
+	 * Before any PCI device it translates for. DMA remapping only: with
+	 * interrupt remapping on, the guest kernel panics under TCG ("timer
+	 * doesn't work through Interrupt-remapped IO-APIC").
+	 */
+	if (t->iommu) {
+		argv_add(a, "-device");
+		argv_add(a, "intel-iommu,intremap=off");
+	}
 	for (int i = 0; i < t->ndev; i++)
 		emit_tree(t, i, o, a, done);
 	/* after the topology's devices: the next free slot on pcie.0, as under libvirt */

@@ -44,6 +44,8 @@ static const struct kind_info {
 			    "cxl_pci cxl_mem dax_cxl device_dax",
 			    PARENT(DEV_CXL_ROOT_PORT), 0 },
 	[DEV_CXL_WINDOW] = { "cxl-window", " targets size ", " targets size ", "", 0, 0 },
+	[DEV_ACCEL] = { "accel", " bus size bandwidth latency ", " size ", "",
+			PCIE0 | PARENT(DEV_ROOT_PORT) | PARENT(DEV_SWITCH_PORT), 0 },
 };
 
 const char *topo_kind_name(enum dev_kind kind)
@@ -64,11 +66,17 @@ int topo_has_kind(const struct topology *t, enum dev_kind kind)
 	return 0;
 }
 
-int topo_parse_size(const char *s, uint64_t *out)
+int topo_needs_lab_qemu(const struct topology *t)
+{
+	return topo_has_kind(t, DEV_ACCEL);
+}
+
+/* NUMBER[unit]SUFFIX with units[i] scaling by mult[i]; -1 if malformed */
+static int parse_scaled(const char *s, const char *const *units, const uint64_t *mult,
+			uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
-	unsigned int shift = 0;
 
 	if (!isdigit((unsigned char)*s))
 		return -1;
@@ -76,16 +84,39 @@ int topo_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno)
 		return -1;
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	}
-	if (*end || v > (~0ull >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
+	for (int i = 0; units[i]; i++)
+		if (!strcmp(end, units[i])) {
+			if (v > ~0ull / mult[i])
+				return -1;
+			*out = v * mult[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* accel link: "16GB/s" (decimal units, as links are rated) and "500ns" */
+static int parse_rate(const char *s, uint64_t *out)
+{
+	static const char *const units[] = { "B/s", "KB/s", "MB/s", "GB/s", "TB/s", NULL };
+	static const uint64_t mult[] = { 1, 1000, 1000000, 1000000000, 1000000000000ull };
+
+	return parse_scaled(s, units, mult, out);
+}
+
+static int parse_duration(const char *s, uint64_t *out)
+{
+	static const char *const units[] = { "ns", "us", "ms", NULL };
+	static const uint64_t mult[] = { 1, 1000, 1000000 };
+
+	return parse_scaled(s, units, mult, out);
+}
+
+int topo_parse_size(const char *s, uint64_t *out)
+{
+	static const char *const units[] = { "", "K", "M", "G", "T", NULL };
+	static const uint64_t mult[] = { 1, 1ull << 10, 1ull << 20, 1ull << 30, 1ull << 40 };
+
+	return parse_scaled(s, units, mult, out);
 }
 
 /* Parser state: the topology plus what is only needed while reading. */
@@ -256,6 +287,10 @@ static int parse_machine_key(struct parser *p, int line, const char *key, char *
 			return -1;
 		if (t->memory < (512ull << 20) || t->memory % SZ_1M)
 			return fail(p, line, "memory must be a whole number of MiB, at least 512M");
+	} else if (!strcmp(key, "iommu")) {
+		if (strcmp(val, "none") && strcmp(val, "intel"))
+			return fail(p, line, "iommu must be 'none' or 'intel', not '%s'", val);
+		t->iommu = !strcmp(val, "intel");
 	} else if (!strcmp(key, "cpus")) {
 		errno = 0;
 		v = strtol(val, &end, 10);
@@ -294,6 +329,15 @@ static int parse_device_key(struct parser *p, int line, const char *key, char *v
 			return fail(p, line, "backing path too long (at most %zu characters)",
 				    sizeof(d->backing) - 1);
 		strcpy(d->backing, strcmp(val, "shm") ? val + 5 : "");
+	} else if (!strcmp(key, "bandwidth")) {
+		if (parse_rate(val, &d->bandwidth))
+			return fail(p, line, "bad bandwidth '%s' (a number, optionally K, M, G or T, then B/s: 32GB/s)",
+				    val);
+		if (!d->bandwidth)
+			return fail(p, line, "bandwidth must be more than 0 (leave it out for an unlimited link)");
+	} else if (!strcmp(key, "latency")) {
+		if (parse_duration(val, &d->latency))
+			return fail(p, line, "bad latency '%s' (a number, then ns, us or ms: 500ns)", val);
 	} else if (!strcmp(key, "targets")) {
 		p->targets_line[p->cur] = line;
 		/* resolved once every host bridge is known: resolve_window() */
@@ -380,6 +424,11 @@ static int resolve_device(struct parser *p, int i, int *children)
 		if (d->size & (d->size - 1) || d->size < SZ_1M)
 			return fail(p, p->size_line[i],
 				    "ivshmem BAR size must be a power of two of at least 1M");
+		break;
+	case DEV_ACCEL:
+		if (d->size & (d->size - 1) || d->size < SZ_1M)
+			return fail(p, p->size_line[i],
+				    "accel memory size must be a power of two of at least 1M");
 		break;
 	case DEV_NVME:
 		if (d->size % SZ_1M)

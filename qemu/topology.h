@@ -31,6 +31,7 @@ enum dev_kind {
 	DEV_CXL_ROOT_PORT,	/* cxl-rp */
 	DEV_CXL_TYPE3,		/* cxl-type3, volatile memory */
 	DEV_CXL_WINDOW,		/* fixed memory window (-M cxl-fmw.N...) */
+	DEV_ACCEL,		/* devmemlab-accel: the lab's QEMU build only */
 	DEV_KIND_COUNT
 };
 
@@ -42,6 +43,8 @@ struct topo_device {
 	uint64_t size;			/* BAR, disk, type-3 or window size */
 	uint64_t cmb;			/* nvme: CMB size, 0 = none */
 	char backing[TOPO_TEXT_MAX];		/* ivshmem: "" = lab-managed /dev/shm */
+	uint64_t bandwidth;		/* accel: link bytes per second, 0 = unlimited */
+	uint64_t latency;		/* accel: link latency in ns */
 	int targets[4];			/* cxl-window: host bridge indices */
 	int ntargets;
 	int chassis;			/* assigned to ports */
@@ -54,6 +57,7 @@ struct topology {
 	char description[TOPO_TEXT_MAX];
 	uint64_t memory;
 	int cpus;
+	int iommu;			/* 1: intel-iommu (DMA remapping), 0: none */
 	int ndev;
 	struct topo_device dev[TOPO_MAX_DEVICES];
 };
@@ -62,6 +66,8 @@ const char *topo_kind_name(enum dev_kind kind);
 /* Guest modules a device kind needs, space separated ("" if none). */
 const char *topo_kind_modules(enum dev_kind kind);
 int topo_has_kind(const struct topology *t, enum dev_kind kind);
+/* Whether the topology needs the lab's own QEMU build (an accel device). */
+int topo_needs_lab_qemu(const struct topology *t);
 
 /*
  * Parse and validate a topology file. On error returns -1 and writes one

@@ -38,7 +38,12 @@ PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	debootstrap: zstd: cpio: xz-utils: gcc: make: pkg-config:
 	libjson-c-dev: jq: valgrind: gnuplot-nox: ca-certificates:
 	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:
-	clang: libclang-rt-14-dev:"
+	clang: libclang-rt-14-dev:
+	dpkg-dev: ninja-build: python3-venv: libglib2.0-dev: libpixman-1-dev: zlib1g-dev:
+	meson:bookworm-backports python3-pycotap:bookworm-backports"
+# The last group (from dpkg-dev on) builds the lab's own qemu-system-x86_64 (qemu/build-qemu.sh):
+# QEMU 10.0 needs meson >= 1.5 and pycotap, both only in bookworm-backports.
+# Its firmware is the installed seabios/ipxe of the qemu-system-x86 package.
 
 missing=
 for p in $PKGS; do

@@ -136,6 +136,19 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		if (s & MIGRATE_PFN_COMPOUND)
 			order = folio_order(page_folio(spage));
 		nr = 1ul << order;
+		if (!folio_memcg_charged(page_folio(spage))) {	/* DIAG */
+			unsigned long di = dml_page_index(dev, &page_folio(spage)->page);
+
+			pr_err("DIAG %s: uncharged src idx %lu ford %u held %d firef %d ref %d mapc %d order %u anon %d fihead %d mode %u\n",
+			       dev->name, di, dev->ford[di], test_bit(di, dev->held),
+			       !!xa_load(&dev->fi_refs, di), folio_ref_count(page_folio(spage)),
+			       folio_mapcount(page_folio(spage)), folio_order(page_folio(spage)),
+			       folio_test_anon(page_folio(spage)), !!xa_load(&dev->fi_heads, di),
+			       READ_ONCE(dev->fault_mode));
+			i += nr;
+			addr += nr << PAGE_SHIFT;
+			continue;
+		}
 		if (order && !dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC))
 			dfolio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, order,
 						 args->vma, addr);

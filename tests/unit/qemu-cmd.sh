@@ -5,18 +5,20 @@
 # pure function; for each shipped topology its output must equal the
 # reviewed golden file in golden/ (regenerate with UPDATE_GOLDEN=1 and
 # review the diff). Guest commands travel after "--" on the kernel command
-# line with double quotes; what the kernel cannot carry is refused.
+# line with double quotes; what the kernel cannot carry is refused. The
+# checkout's path (in the lab's own QEMU, chosen for accel topologies) is
+# @LAB@ in golden files.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 12))
+ktap_plan $(($# + 13))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
 	# shellcheck disable=SC2086
-	got=$($L qemu-cmd -t "$t" $FIXED 2>&1)
+	got=$($L qemu-cmd -t "$t" $FIXED 2>&1 | sed "s|$(pwd -P)/|@LAB@/|g")
 	[ "$UPDATE_GOLDEN" = 1 ] && printf '%s\n' "$got" > "$g"
 	ktap_is "qemu-cmd $t matches golden" "$got" "$(cat "$g")"
 done
@@ -40,6 +42,20 @@ ktap_has "an overlong kernel command line is refused" "$rc|$got" "2|devmemlab: k
 ktap_has "--cpus overrides the topology's vCPU count" "$($L qemu-cmd -t pci-bar $FIXED --cpus 1)" " -smp 1 "
 got=$($L qemu-cmd -t pci-bar --cpus 0 2>&1); rc=$?
 ktap_is "--cpus 0 is refused with one line" "$rc|$got" "2|devmemlab: --cpus must be 1..64, not '0'"
+# which QEMU: the lab's build for a device only it has, else Debian's; --qemu wins
+# shellcheck disable=SC2086
+ktap_is "accel runs on the lab's QEMU, pci-bar on Debian's" \
+	"$($L qemu-cmd -t accel $FIXED | cut -d' ' -f1) $($L qemu-cmd -t pci-bar $FIXED | cut -d' ' -f1)" \
+	"$(pwd -P)/build/qemu/qemu-system-x86_64 qemu-system-x86_64"
+# shellcheck disable=SC2086
+ktap_is "--qemu overrides the lab's QEMU" "$($L qemu-cmd -t accel $FIXED --qemu /opt/q | cut -d' ' -f1)" /opt/q
+# a checkout without the lab's QEMU: run on accel stops with one line, nothing created
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/lab/qemu" && cp $L "$tmp/lab/qemu/" && cp -r topologies "$tmp/lab/"
+got=$("$tmp/lab/qemu/devmemlab" run -t accel --accel tcg --kernel /lab/k --initrd /lab/i \
+	--results "$tmp/r" 2>&1); rc=$?
+ktap_is "run accel without the lab's QEMU: one line, exit 2, no results" "$rc|$got|$(ls "$tmp")" \
+	"2|devmemlab: topology 'accel' needs the lab's own QEMU, $tmp/lab/build/qemu/qemu-system-x86_64: build it with 'make qemu'|lab"
 got=$($L qemu-cmd -t pci-bar --accel auto 2>&1); rc=$?
 ktap_is "qemu-cmd --accel auto is refused (it would need a boot)" "$rc|$(echo "$got" | wc -l)" "2|1"
 

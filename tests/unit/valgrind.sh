@@ -18,7 +18,7 @@ vg() {	# vg NAME WANT_RC ARGS...
 	$VG qemu/devmemlab "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	if [ $rc = "$want" ]; then ktap_ok "$name"; else ktap_fail "$name" "exit $rc, want $want" "$(tail -n 15 "$tmp/err")"; fi
 }
-ktap_plan 10
+ktap_plan 12
 vg "valgrind: qemu-cmd pci-switch" 0 qemu-cmd -t pci-switch
 vg "valgrind: libvirt-xml pci-switch" 0 libvirt-xml -t pci-switch --accel tcg
 vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
@@ -26,6 +26,8 @@ vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
 vg "valgrind: run --libvirt with no daemon" 5 $RUN --qemu "$PWD/tests/unit/fake-qemu" --libvirt --connect "qemu:///system?socket=$tmp/none"
 vg "valgrind: list" 0 list
 vg "valgrind: check a malformed topology" 2 check tests/unit/topologies/bad/window-small.ini
+vg "valgrind: libvirt-xml accel-iommu" 0 libvirt-xml -t accel-iommu --accel tcg
+vg "valgrind: check a malformed accel link" 2 check tests/unit/topologies/bad/accel-bandwidth-unit.ini
 printf 'file a.txt 3\nabcfile ../b 1\nxend\n' > "$tmp/stream"
 # shellcheck disable=SC2086
 FAKE_STREAM=$tmp/stream FAKE_CONSOLE=tests/unit/consoles/clean.log vg "valgrind: run with a results stream" 0 $RUN

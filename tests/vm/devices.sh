@@ -3,7 +3,7 @@
 #
 # In-VM: the guest sees what the topology file describes. Arguments come
 # from the host (tests/vm.sh, from `devmemlab describe`):
-#   devices.sh TOPO ivshmem=BARSIZE... nvme=DISKSIZE:CMBSIZE... cxl=RAMSIZE...
+#   devices.sh TOPO ivshmem=BARSIZE... nvme=DISKSIZE:CMBSIZE... cxl=RAMSIZE... accel=MEMSIZE...
 # then the topology's own checks (/lab/tests/TOPO.sh) are sourced.
 # Prints KTAP; the plan comes last.
 . /lab/lib.sh
@@ -11,12 +11,13 @@ topo=$1; shift
 echo "KTAP version 1"
 
 sorted() { tr ' ' '\n' | grep . | sort -n | tr '\n' ' '; }
-want_bars= want_nvme= want_cxl=
+want_bars= want_nvme= want_cxl= want_accel=
 for a in "$@"; do
 	case $a in
 	ivshmem=*) want_bars="$want_bars ${a#*=}" ;;
 	nvme=*) want_nvme="$want_nvme ${a#*=}" ;;
 	cxl=*) want_cxl="$want_cxl ${a#*=}" ;;
+	accel=*) want_accel="$want_accel ${a#*=}" ;;
 	esac
 done
 
@@ -37,6 +38,15 @@ for b in $nvmes; do
 done
 ktap_is "NVMe namespace and CMB (p2pmem) sizes match the topology" \
 	"$(echo "$got" | sorted)" "$(echo "$want_nvme" | sorted)"
+
+# the lab's accelerator: lspci's numeric view, its device memory in BAR2
+got=
+for b in $(pci_find 1b36:00de); do
+	lspci -nn -s "$b" | grep -q '\[1200\]: .*\[1b36:00de\]' || got="$got $b:not-class-1200"
+	got="$got $(bar_size "$b" 2)"
+done
+ktap_is "accel devices (lspci -nn: [1200] [1b36:00de]) with the topology's BAR2 sizes" \
+	"$(echo "$got" | sorted)" "$(echo "$want_accel" | sorted)"
 
 if [ -n "$want_cxl" ]; then
 	wait_for /sys/bus/cxl/devices/mem0 10

@@ -51,6 +51,9 @@ endif
 LAUNCHER  := qemu/devmemlab
 # the same launcher with AddressSanitizer + UBSan, for tests/unit/asan.sh
 LAUNCHER_ASAN := qemu/devmemlab-asan
+# the lab's own QEMU (the accel device) and the device's qtest
+LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
+ACCEL_QTEST := $(BUILD)/accel-qtest
 # libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
 FUZZER    := $(BUILD)/fuzz/topology-fuzz
 # upstream's test_hmm builds against Debian's headers only
@@ -128,8 +131,6 @@ $(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 
 # The lab's own QEMU: Debian's source + the accelerator device (qemu/device/).
 # Topologies with an accel device run on it (docs/launcher.md).
-LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
-ACCEL_QTEST := $(BUILD)/accel-qtest
 qemu: $(LAB_QEMU)
 $(LAB_QEMU): qemu/build-qemu.sh $(wildcard qemu/device/*) guest-kernel/versions.env \
 		guest-kernel/apt-private.sh | $(BUILD)/.deps-stamp

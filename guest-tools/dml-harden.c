@@ -245,7 +245,9 @@ TEST_F_TIMEOUT(alloc, sys_alloc_fails, 120)
 	dml_set_fault(self->fd, DML_FI_FAIL_SYS_ALLOC, 1);
 	st = dml_get_stats(self->fd);
 	pthread_create(&t, NULL, toucher, p + 4 * MB);
-	usleep(300000);
+	for (int i = 0; i < 500 && dml_get_stats(self->fd).faults == st.faults; i++)
+		usleep(10000);	/* slow under valgrind: up to 5 s for the first try */
+	usleep(100000);
 	EXPECT_GT(dml_get_stats(self->fd).faults - st.faults, 0);
 	EXPECT_EQ(st.live_pages, dml_get_stats(self->fd).live_pages);
 

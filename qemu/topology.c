@@ -18,7 +18,7 @@
 #define PCIE0		(1u << DEV_KIND_COUNT)
 #define SZ_1M		(1ull << 20)
 #define SZ_256M		(256ull << 20)
-#define MACHINE_KEYS	" description memory cpus "
+#define MACHINE_KEYS	" description memory cpus iommu "
 
 static const struct kind_info {
 	const char *name;

@@ -86,7 +86,7 @@ ktap_is "without it: this host's own archive, or deb.debian.org" "$got" \
 # the guest's private apt configuration names the chosen archive (apt-cache policy: no network)
 DEVMEMLAB_MIRROR=http://override.example/debian guest-kernel/apt-private.sh "$tmp/apt" policy >/dev/null 2>&1
 ktap_is "apt-private.sh: trixie and trixie-backports from DEVMEMLAB_MIRROR" \
-	"$(grep -o 'http[^ ]* trixie[^ ]*' "$tmp/apt/sources.list" 2>&1 | tr '\n' ' ')" \
+	"$(grep '^deb ' "$tmp/apt/sources.list" 2>&1 | grep -o 'http[^ ]* trixie[^ ]*' | tr '\n' ' ')" \
 	"http://override.example/debian trixie http://override.example/debian trixie-backports "
 ktap_is "versions.env names no mirror (make includes it; scripts/debian-mirror.sh decides)" \
 	"$(grep -c MIRROR guest-kernel/versions.env)" 0

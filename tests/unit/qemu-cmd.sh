@@ -51,7 +51,7 @@ ktap_is "accel runs on the lab's QEMU, pci-bar on Debian's" \
 ktap_is "--qemu overrides the lab's QEMU" "$($L qemu-cmd -t accel $FIXED --qemu /opt/q | cut -d' ' -f1)" /opt/q
 # a checkout without the lab's QEMU: run on accel stops with one line, nothing created
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/lab/qemu" && cp $L "$tmp/lab/qemu/" && cp -r topologies "$tmp/lab/"
+mkdir -p "$tmp/lab/qemu" && cp $L "$tmp/lab/qemu/devmemlab" && cp -r topologies "$tmp/lab/"
 got=$("$tmp/lab/qemu/devmemlab" run -t accel --accel tcg --kernel /lab/k --initrd /lab/i \
 	--results "$tmp/r" 2>&1); rc=$?
 ktap_is "run accel without the lab's QEMU: one line, exit 2, no results" "$rc|$got|$(ls "$tmp")" \

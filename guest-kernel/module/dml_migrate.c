@@ -149,7 +149,8 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 			addr += nr << PAGE_SHIFT;
 			continue;
 		}
-		if (order && !dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC))
+		if (order && !dml_fail_alloc(dev, DML_FI_FAIL_SYS_ALLOC) &&
+		    READ_ONCE(dev->fault_mode) != DML_FI_FAIL_SYS_LARGE)
 			dfolio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, order,
 						 args->vma, addr);
 		if (dfolio) {

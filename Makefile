@@ -3,7 +3,7 @@
 # devmemlab: the entry point.
 #   make demo     boot the default topology (pci-bar), run the main workload
 #   make check    every test: host unit tests and in-VM tests
-#   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=, STRESS_FORK=1)
+#   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=)
 #   make qemu     the lab's own qemu-system-x86_64 (build/qemu/), which the
 #                 accel topologies run on; make check builds it first
 # Both install what they need on a Debian 12 host (via sudo when not root).
@@ -86,8 +86,7 @@ demo: all
 STRESS_SECONDS ?= 600
 stress: all
 	$(RUN) -t pci-bar --timeout $$(($(STRESS_SECONDS) + 300)) -- sh /lab/tests/stress.sh \
-		$(STRESS_SECONDS) $(or $(STRESS_SEED),-) $(if $(STRESS_FORK),fork)
-# fork is left out unless STRESS_FORK=1 (an open finding, docs/device-private.md)
+		$(STRESS_SECONDS) $(or $(STRESS_SEED),-)
 
 # the P2PDMA matrix on pci-switch
 p2p: all

@@ -15,12 +15,13 @@
  * At the end: every buffer verified, the checker clean, every order-9
  * block allocatable. Errnos outside each command's documented ones count
  * as errors.
- * Usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES]
+ * Usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES] [-x OPS] [-c] [-u]
  *   MODES: the fault-injection modes to switch, a bit mask of 1 << mode
  *   (default: all; 0: none); -x OPS leaves commands out, a mask of
  *   1 << (alloc 0, free 1, to_dev 2, to_sys 3, read 4, mmap 5, reopen 6,
  *   fork 7, evict 8, scan 9, check 10, kcopy 11); -c: every migration
- *   asks for whole folios (MIGRATE_VMA_SELECT_COMPOUND)
+ *   asks for whole folios (MIGRATE_VMA_SELECT_COMPOUND); -u: forks beside
+ *   the other commands, not serialized (the known kernel issue below)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -83,12 +84,25 @@ static void verify(struct worker *w)
 		__atomic_add_fetch(&mismatches, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * While a forked child lives it maps every worker's buffer, copy-on-write;
+ * other workers' migrations would then split device THPs under its PMDs,
+ * the known 7.3.4 issue dml-harden fsplit.ioctl asserts on its own. A fork
+ * has the other commands wait until its child is gone.
+ */
+static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int fork_free;	/* -u: forks not serialized (reproduces that issue) */
+
 static void step(struct worker *w)
 {
 	enum op op = dml_rand(&w->rng) % OP_N;
 
 	if (skip_ops & (1u << op))
 		return;
+	if (op == OP_FORK && !fork_free)
+		pthread_rwlock_wrlock(&fork_lock);
+	else
+		pthread_rwlock_rdlock(&fork_lock);
 	int fd = w->fd[dml_rand(&w->rng) & 1];
 	struct dml_scan sc = { .npages = 512 };
 	struct dml_kcopy k = { .bytes = 2 * MB };
@@ -173,6 +187,7 @@ static void step(struct worker *w)
 	default:
 		break;
 	}
+	pthread_rwlock_unlock(&fork_lock);
 	__atomic_add_fetch(&ops[op], 1, __ATOMIC_RELAXED);
 	/* new contents now and then, so stale device data would show */
 	if (op == OP_READ && !(dml_rand(&w->rng) % 4)) {
@@ -205,7 +220,7 @@ int main(int argc, char **argv)
 	double t0;
 
 	seed = (uint64_t)time(NULL) ^ getpid();
-	while ((opt = getopt(argc, argv, "d:s:t:j:f:x:c")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:t:j:f:x:cu")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
@@ -214,8 +229,9 @@ int main(int argc, char **argv)
 		case 'f': fmask = strtoul(optarg, NULL, 0); break;
 		case 'x': skip_ops = strtoul(optarg, NULL, 0); break;
 		case 'c': whole_folios = 1; break;
+		case 'u': fork_free = 1; break;
 		default:
-			fprintf(stderr, "usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES] [-x OPS] [-c]\n");
+			fprintf(stderr, "usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES] [-x OPS] [-c] [-u]\n");
 			return 2;
 		}
 	}

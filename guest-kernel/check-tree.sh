@@ -16,6 +16,10 @@ for o in CONFIG_ZONE_DEVICE CONFIG_DEVICE_PRIVATE; do
 	grep -qx "$o=y" "$t/include/config/auto.conf" ||
 		say "KERNEL_SRC=$t lacks $o=y (include/config/auto.conf): merge guest-kernel/lab.config and rebuild"
 done
+# devmemlab.ko's allocator; a hidden option, selected by DRM_BUDDY (i915, xe,
+# amdgpu) or by its KUnit test
+grep -qx CONFIG_GPU_BUDDY=y "$t/include/config/auto.conf" ||
+	say "KERNEL_SRC=$t lacks CONFIG_GPU_BUDDY=y, devmemlab.ko's allocator (select it with CONFIG_KUNIT=y and CONFIG_GPU_BUDDY_KUNIT_TEST=m, or a DRM driver using DRM_BUDDY)"
 [ -f "$t/Module.symvers" ] || say "KERNEL_SRC=$t has no built modules (no Module.symvers): make modules there"
 kver=$(cat "$t/include/config/kernel.release")
 [ -z "$mods" ] || [ -d "$mods/lib/modules/$kver" ] ||

@@ -4,8 +4,9 @@
 # Theory of operation: a kernel tree given as KERNEL_SRC (yours, or the
 # debug kernel's) is checked before anything is built or booted. Fake trees
 # in a temp dir, each missing one thing the lab needs (a bzImage, the
-# kernel.release of a configured build, CONFIG_ZONE_DEVICE or
-# CONFIG_DEVICE_PRIVATE in include/config/auto.conf, built modules), and a
+# kernel.release of a configured build, CONFIG_ZONE_DEVICE,
+# CONFIG_DEVICE_PRIVATE or CONFIG_GPU_BUDDY in include/config/auto.conf,
+# built modules), and a
 # MODULES without lib/modules/<kver>: each must stop make at once with one
 # line naming what is missing; a complete fake tree passes. So must
 # GUEST=debug before the debug kernel is built, and an unknown GUEST. Then
@@ -14,7 +15,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 14
+ktap_plan 15
 
 # tree NAME [SKIP...]: a fake built tree in $tmp/NAME without the files SKIP names
 tree() {
@@ -22,7 +23,8 @@ tree() {
 	mkdir -p "$t/arch/x86/boot" "$t/include/config"
 	echo bz > "$t/arch/x86/boot/bzImage"
 	echo 7.3.4-fake > "$t/include/config/kernel.release"
-	printf 'CONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_MODULES=y\n' > "$t/include/config/auto.conf"
+	printf 'CONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_GPU_BUDDY=y\nCONFIG_MODULES=y\n' \
+		> "$t/include/config/auto.conf"
 	: > "$t/Module.symvers"
 	for s in "$@"; do
 		case $s in
@@ -55,6 +57,8 @@ tree nozd CONFIG_ZONE_DEVICE
 bad "no ZONE_DEVICE" "KERNEL_SRC=$tmp/nozd lacks CONFIG_ZONE_DEVICE=y" KERNEL_SRC="$tmp/nozd"
 tree nodp CONFIG_DEVICE_PRIVATE
 bad "no DEVICE_PRIVATE" "KERNEL_SRC=$tmp/nodp lacks CONFIG_DEVICE_PRIVATE=y" KERNEL_SRC="$tmp/nodp"
+tree nobuddy CONFIG_GPU_BUDDY
+bad "no GPU_BUDDY (devmemlab.ko's allocator)" "KERNEL_SRC=$tmp/nobuddy lacks CONFIG_GPU_BUDDY=y" KERNEL_SRC="$tmp/nobuddy"
 tree nomod Module.symvers
 bad "modules not built" "KERNEL_SRC=$tmp/nomod has no built modules (no Module.symvers)" KERNEL_SRC="$tmp/nomod"
 mkdir -p "$tmp/mods/lib/modules/7.3.4-other"

@@ -14,6 +14,8 @@
 #   KERNEL=bzImage MODULES=dir   your own kernel: MODULES holds lib/modules/<kver>
 #                     (our module then needs KERNEL_SRC, unless <kver> is Debian's)
 #   KERNEL_SRC=tree   your own built kernel tree (bzImage, modules, module build)
+#   GUEST=debug       the debug kernel `make debug-kernel` built (DEBUG_VM,
+#                     lockdep, KASAN): KERNEL_SRC=build/debug-kernel/src
 #   BACKEND=libvirt   demo/bench/p2p through libvirt (LIBVIRT_URI, default
 #                     qemu:///system; a local daemon is started if none runs)
 #   DEVMEMLAB_MIRROR=URI  Debian archive for host and guest packages (default:
@@ -29,12 +31,34 @@ TOPOLOGY  ?= pci-bar
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
 
-# --- guest kernel: Debian's (default), a bzImage + modules, or a built tree ---
+# --- guest kernel: Debian's (default), the debug kernel, a bzImage + modules, or a built tree ---
+DEBUG_DIR := $(BUILD)/debug-kernel
+ifeq ($(GUEST),debug)
+KERNEL_SRC := $(DEBUG_DIR)/src
+KERNEL    := $(DEBUG_DIR)/bzImage
+MODULES   := $(DEBUG_DIR)/modules
+ifeq ($(wildcard $(DEBUG_DIR)/.stamp),)
+ifeq ($(filter debug-kernel,$(MAKECMDGOALS)),)
+$(error devmemlab: GUEST=debug: no debug kernel yet: make debug-kernel first (docs/guest-kernel.md))
+endif
+endif
+else ifneq ($(GUEST),)
+$(error devmemlab: GUEST=$(GUEST): the only other guest is GUEST=debug)
+endif
 ifneq ($(KERNEL_SRC),)
 KERNEL    ?= $(KERNEL_SRC)/arch/x86/boot/bzImage
 MODULES   ?= $(BUILD)/user-modules
 GUEST_KVER := $(shell cat $(KERNEL_SRC)/include/config/kernel.release 2>/dev/null)
-KERNEL_DEP := $(MODULES)/.stamp
+KERNEL_DEP := $(if $(GUEST),$(DEBUG_DIR)/.stamp,$(MODULES)/.stamp)
+# before anything is built or booted: one line if the tree cannot serve
+ifeq ($(GUEST)$(wildcard $(DEBUG_DIR)/.stamp),debug)
+else
+TREE_PROBLEM := $(shell guest-kernel/check-tree.sh '$(KERNEL_SRC)' \
+	'$(if $(filter $(BUILD)/user-modules,$(MODULES)),,$(MODULES))')
+ifneq ($(TREE_PROBLEM),)
+$(error $(TREE_PROBLEM))
+endif
+endif
 else ifneq ($(KERNEL),)
 GUEST_KVER := $(notdir $(firstword $(wildcard $(MODULES)/lib/modules/*)))
 KERNEL_DEP :=
@@ -56,14 +80,16 @@ LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
 ACCEL_QTEST := $(BUILD)/accel-qtest
 # libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
 FUZZER    := $(BUILD)/fuzz/topology-fuzz
-# upstream's test_hmm builds against Debian's headers only
-UPSTREAM_KO := $(if $(filter $(KVER),$(GUEST_KVER)),$(if $(KERNEL_SRC),,$(BUILD)/upstream/test_hmm.ko))
+# upstream's test_hmm builds against Debian's headers or the debug tree
+UPSTREAM  := $(if $(GUEST),$(DEBUG_DIR)/upstream,$(BUILD)/upstream)
+UPSTREAM_KO := $(if $(GUEST),$(UPSTREAM)/test_hmm.ko,$(if $(filter $(KVER),$(GUEST_KVER)),$(if \
+	$(KERNEL_SRC),,$(UPSTREAM)/test_hmm.ko)))
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
+LOCKDEP_KO := $(if $(GUEST),$(DEBUG_DIR)/test-modules/dml_lockdep.ko)
 TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
 		dml-stress)
-UPSTREAM  := $(BUILD)/upstream
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 BACKEND   ?= qemu
 LIBVIRT_URI ?= qemu:///system
@@ -73,8 +99,8 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: all demo bench p2p stress check deps kernel buildroot launcher module guest-tools initramfs \
-	qemu unit clean distclean FORCE
+.PHONY: all demo bench p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
+	initramfs qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
 all: $(LAUNCHER) $(INITRAMFS)
@@ -98,7 +124,7 @@ bench: all
 	@scripts/bench-report.sh results/latest docs/results
 
 check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
-	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) tests/run.sh
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) tests/run.sh
 
 unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@tests/run.sh --unit
@@ -149,14 +175,30 @@ $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | 
 $(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
 	@guest-kernel/fetch-source.sh $(BUILD)/linux-source
 
-# the kernel's test_hmm.ko and hmm-tests, for side-by-side runs (Debian kernel only)
+# the kernel's test_hmm.ko and hmm-tests, for side-by-side runs (Debian's kernel or GUEST=debug)
 $(UPSTREAM)/test_hmm.ko: guest-kernel/build-upstream.sh $(BUILD)/linux-source/.stamp \
-		$(ROOT)/.devmemlab-stamp
-	@$(SUDO) guest-kernel/build-upstream.sh $(ROOT) $(BUILD)/linux-source $(UPSTREAM)
+		$(ROOT)/.devmemlab-stamp $(if $(GUEST),$(KERNEL_DEP))
+	@$(SUDO) guest-kernel/build-upstream.sh $(ROOT) $(BUILD)/linux-source $(UPSTREAM) $(if $(GUEST),$(KERNEL_SRC))
 
 kernel: $(KERNEL_DEP)
 $(BUILD)/kernel/.stamp: guest-kernel/fetch-kernel.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
 	@guest-kernel/fetch-kernel.sh $(BUILD)/kernel
+
+# The debug kernel: Debian's whole linux-source-7.3, built in the build root
+# (guest-kernel/build-debug.sh). `make debug-kernel` always runs make in the
+# tree (incremental, ccache), so an edit there is picked up; GUEST=debug
+# rebuilds it only when the config fragments or scripts change.
+DEBUG_BUILD = @$(SUDO) guest-kernel/build-debug.sh $(ROOT) $(DEBUG_DIR)/src $(DEBUG_DIR)
+DEBUG_DEPS := $(DEBUG_DIR)/src/.stamp $(ROOT)/.devmemlab-kbuild-stamp
+debug-kernel: $(DEBUG_DEPS)
+	$(DEBUG_BUILD)
+$(DEBUG_DIR)/.stamp: guest-kernel/build-debug.sh guest-kernel/check-config.sh guest-kernel/lab.config \
+		guest-kernel/debug.config $(DEBUG_DEPS)
+	$(DEBUG_BUILD)
+$(DEBUG_DIR)/src/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
+	@guest-kernel/fetch-source.sh --tree $(DEBUG_DIR)/src
+$(ROOT)/.devmemlab-kbuild-stamp: guest-kernel/buildroot.sh $(ROOT)/.devmemlab-stamp
+	@$(SUDO) guest-kernel/buildroot.sh --kbuild $(ROOT)
 
 # A user's built tree: install its modules into MODULES
 $(BUILD)/user-modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release
@@ -165,7 +207,15 @@ $(BUILD)/user-modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release
 
 MODULE_SRC := $(wildcard guest-kernel/module/*.[ch]) guest-kernel/module/Kbuild
 module: $(MODULE_KO)
-ifneq ($(KERNEL_SRC),)
+ifneq ($(GUEST),)
+# the debug tree, with the build root's gcc-14 it was built with
+DEBUG_KMOD = @$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/$(KERNEL_SRC) M=/src/$(1) MO=/src/$(2) W=1 modules
+$(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp $(BUILD)/inputs $(KERNEL_DEP)
+	$(call DEBUG_KMOD,guest-kernel/module,$(BUILD)/module)
+# a deliberate lock inversion: a lockdep report must fail the boot (tests/vm.sh)
+$(LOCKDEP_KO): tests/modules/dml_lockdep.c tests/modules/Kbuild $(ROOT)/.devmemlab-stamp $(KERNEL_DEP)
+	$(call DEBUG_KMOD,tests/modules,$(@D))
+else ifneq ($(KERNEL_SRC),)
 # your tree, your compiler
 $(MODULE_KO): $(MODULE_SRC) $(BUILD)/inputs
 	$(MAKE) -C $(KERNEL_SRC) M=$(CURDIR)/guest-kernel/module MO=$(CURDIR)/$(BUILD)/module W=1 modules
@@ -193,11 +243,11 @@ $(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmem
 
 initramfs: $(INITRAMFS)
 $(INITRAMFS): guest-tools/mkinitramfs.sh guest-tools/init $(wildcard guest-tools/lab/*.sh) \
-		$(wildcard tests/vm/*.sh) $(TOOLS) $(MODULE_KO) $(KERNEL_DEP) $(LAUNCHER) \
+		$(wildcard tests/vm/*.sh) $(TOOLS) $(MODULE_KO) $(LOCKDEP_KO) $(KERNEL_DEP) $(LAUNCHER) \
 		$(ROOT)/.devmemlab-stamp $(BUILD)/inputs $(UPSTREAM_KO) $(BUILD)/linux-source/.stamp
 	@test -n "$(GUEST_KVER)" || { echo "devmemlab: cannot tell the kernel version of MODULES=$(MODULES)" >&2; exit 1; }
 	@guest-tools/mkinitramfs.sh $@ $(ROOT) $(MODULES) $(GUEST_KVER) \
-		"$$($(LAUNCHER) modules)" "$(BUILD)/module $(if $(UPSTREAM_KO),$(UPSTREAM))" \
+		"$$($(LAUNCHER) modules)" "$(BUILD)/module $(if $(UPSTREAM_KO),$(UPSTREAM)) $(dir $(LOCKDEP_KO))" \
 		"$(TOOLS_DIR) $(if $(UPSTREAM_KO),$(UPSTREAM))"
 
 clean:

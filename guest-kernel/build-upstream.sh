@@ -8,21 +8,23 @@
 #                     asked of upstream code)
 #   OUT/hmm-tests     tools/testing/selftests/mm/hmm-tests.c, static, with
 #                     the kselftest harness, vm_util.c and hugepage_settings.c
-#   build-upstream.sh ROOT SRC OUT
+#   build-upstream.sh ROOT SRC OUT [KDIR]
+# KDIR: a built kernel tree inside the checkout (the debug kernel's) to build
+# test_hmm.ko against, instead of Debian's headers in the build root.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/versions.env"
-root=$1 src=$2 out=$3
+root=$1 src=$2 out=$3 kdir=/lib/modules/$KVER/build
 log() { printf 'devmemlab: upstream: %s\n' "$*"; }
-case $src in "$repo"/*|build/*) ;; *) echo "devmemlab: upstream: $src must be inside the checkout" >&2; exit 1 ;; esac
-src=$(cd "$src" && pwd); src=/src${src#"$repo"}
+src=$("$here/in-root.sh" --path "$src")
+[ $# -lt 4 ] || kdir=$("$here/in-root.sh" --path "$4")
 mkdir -p "$out/src"
-outdir=$(cd "$out" && pwd); outdir=/src${outdir#"$repo"}
+outdir=$("$here/in-root.sh" --path "$out")
 cp "$repo${src#/src}/lib/test_hmm.c" "$repo${src#/src}/lib/test_hmm_uapi.h" "$out/src/"
 echo 'obj-m := test_hmm.o' > "$out/src/Kbuild"
-log "test_hmm.ko"
-"$here/in-root.sh" "$root" make -s -C "/lib/modules/$KVER/build" M="$outdir/src" \
+log "test_hmm.ko (against $kdir)"
+"$here/in-root.sh" "$root" make -s -C "$kdir" M="$outdir/src" \
 	MO="$outdir/obj" modules
 cp "$out/obj/test_hmm.ko" "$out/test_hmm.ko"
 log "hmm-tests (static)"

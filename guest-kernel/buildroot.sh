@@ -11,10 +11,19 @@
 # Built in ROOT.new and renamed only when complete, so an interrupted run
 # leaves nothing half-done. Idempotent: a root whose stamp matches the pins
 # is kept.
+#
+#   buildroot.sh --kbuild ROOT
+#
+# Add to an existing root what building a whole kernel tree needs (the debug
+# kernel, guest-kernel/build-debug.sh): parser generators, libelf and
+# OpenSSL headers for objtool and module signing, pahole, ccache. Its own
+# stamp, so the guest userspace root is not rebuilt for it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
 . "$here/../scripts/debian-mirror.sh"
+kbuild=
+[ "$1" = --kbuild ] && { kbuild=1; shift; }
 root=$1
 log() { printf 'devmemlab: buildroot: %s\n' "$*"; }
 
@@ -25,6 +34,24 @@ PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,nvme-cli,pciutils,libjson-c-dev,pkgc
 PKGS="$PKGS,valgrind,libc6-dbg"
 stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
 
+KBUILD_PKGS="bison flex libelf-dev libssl-dev dwarves ccache bc cpio python3"
+if [ -n "$kbuild" ]; then
+	kstamp="$KBUILD_PKGS"
+	if [ -f "$root/.devmemlab-kbuild-stamp" ] && [ "$(cat "$root/.devmemlab-kbuild-stamp")" = "$kstamp" ]; then
+		log "kernel build tools up to date ($root)"
+		touch "$root/.devmemlab-kbuild-stamp"
+		exit 0
+	fi
+	[ "$(id -u)" = 0 ] || { echo "devmemlab: buildroot: chroot needs root (run via sudo)" >&2; exit 1; }
+	[ -f "$root/.devmemlab-stamp" ] || { echo "devmemlab: buildroot: $root is not a build root (make buildroot)" >&2; exit 1; }
+	log "installing the kernel build tools into $root: $KBUILD_PKGS"
+	rm -f "$root/.devmemlab-kbuild-stamp"
+	chroot "$root" sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends $KBUILD_PKGS >/dev/null && apt-get clean" \
+		|| { echo "devmemlab: buildroot: kernel build tools install failed" >&2; exit 1; }
+	echo "$kstamp" > "$root/.devmemlab-kbuild-stamp"
+	log "kernel build tools ready"
+	exit 0
+fi
 if [ -f "$root/.devmemlab-stamp" ] && [ "$(cat "$root/.devmemlab-stamp")" = "$stamp" ]; then
 	log "up to date ($root)"
 	touch "$root/.devmemlab-stamp"	# newer than the script and pins make compares it with

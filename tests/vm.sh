@@ -24,7 +24,8 @@
 # same verdict as under plain QEMU; virsh dumpxml of a running domain shows
 # the topology's devices; libvirt errors, the deadline and SIGTERM leave no
 # domain and no /dev/shm file behind.
-# Environment: ACCEL (auto), KERNEL, INITRD, VM_TIMEOUT (seconds per boot).
+# Environment: ACCEL (auto), KERNEL, INITRD, VM_TIMEOUT (seconds per boot),
+# GUEST (debug: the debug kernel's lockdep proof too).
 cd "$(dirname "$0")/.." || exit 1
 . guest-tools/lab/ktap.sh
 . tests/libvirt-lib.sh
@@ -150,6 +151,13 @@ ktap_is "results-channel: no result file on the console" \
 boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"
 boot workload-fails 1 -t pci-bar -- false
+# on the debug kernel (GUEST=debug), a lockdep report fails the run too:
+# tests/modules/dml_lockdep.c takes two mutexes in both orders
+if [ "${GUEST:-}" = debug ]; then
+	boot lockdep-inversion 3 -t pci-bar -- modprobe dml_lockdep
+	ktap_has "lockdep-inversion: lockdep's report is quoted" "$(cat "$tmp/err")" \
+		"WARNING: possible circular locking dependency detected"
+fi
 
 # a killed launcher leaves no QEMU and no lab memory behind: SIGKILL, and SIGPIPE from `| head`
 # (its QEMU is found by the --shm-prefix on its command line; an orphan nobody reaps is a zombie, dead)

@@ -83,7 +83,7 @@ boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
 # as list_add corruption on the LRU, Bad rss-counter state or Bad page state.
 $RUN -t pci-bar --results "$tmp/fsplit" -- sh -c "modprobe devmemlab && dml-harden -r fsplit.ioctl.shared" \
 	>"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 -E 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]*' \
+line=$(grep -o -m 1 -E 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
 	"$tmp"/fsplit/pci-bar-*/console.log 2>/dev/null | head -n 1)
 ktap_known_issue "known kernel issue: a fork-shared device THP split by migrate_vma_pages()" \
 	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \

@@ -21,6 +21,24 @@ static void *dml_bar_addr(struct dml_dev *dev, struct page *dpage)
 	return dev->bar + (dml_page_index(dev, dpage) << PAGE_SHIFT);
 }
 
+/*
+ * A device folio no memcg is charged for: its system copy would be
+ * uncharged too, and 7.3's folio_lruvec_lock_irqsave() retries forever on
+ * an uncharged folio on the LRU. Mapped device folios are always charged
+ * (from their source); one that is not stays on the device, said once in
+ * a while.
+ */
+static bool dml_uncharged(struct dml_dev *dev, struct page *dpage)
+{
+	struct folio *folio = page_folio(dpage);
+
+	if (mem_cgroup_disabled() || folio_memcg_charged(folio))
+		return false;
+	pr_warn_ratelimited("%s: device folio at pfn %lu is not charged to a memcg: left on the device\n",
+			    dev->name, dml_page_index(dev, &folio->page));
+	return true;
+}
+
 /* Copy @nr pages of @spage (contiguous, or NULL for zeroes) into device folio @dfolio. */
 static void dml_fill_dev(struct dml_dev *dev, struct folio *dfolio, struct page *spage,
 			 unsigned long nr)
@@ -136,15 +154,7 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		if (s & MIGRATE_PFN_COMPOUND)
 			order = folio_order(page_folio(spage));
 		nr = 1ul << order;
-		if (!folio_memcg_charged(page_folio(spage))) {	/* DIAG */
-			unsigned long di = dml_page_index(dev, &page_folio(spage)->page);
-
-			pr_err("DIAG %s: uncharged src idx %lu ford %u held %d firef %d ref %d mapc %d order %u anon %d fihead %d mode %u\n",
-			       dev->name, di, dev->ford[di], test_bit(di, dev->held),
-			       !!xa_load(&dev->fi_refs, di), folio_ref_count(page_folio(spage)),
-			       folio_mapcount(page_folio(spage)), folio_order(page_folio(spage)),
-			       folio_test_anon(page_folio(spage)), !!xa_load(&dev->fi_heads, di),
-			       READ_ONCE(dev->fault_mode));
+		if (dml_uncharged(dev, spage)) {
 			i += nr;
 			addr += nr << PAGE_SHIFT;
 			continue;
@@ -344,12 +354,11 @@ static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigne
 		if (!spage || !(src[j] & MIGRATE_PFN_MIGRATE))
 			continue;
 		/*
-		 * Never a file's folio, nor an uncharged one (its copy would
-		 * spin in folio_lruvec_lock_irqsave() on the LRU): collected
+		 * Never a file's folio, nor an uncharged one: collected
 		 * (locked, referenced) under @evict_lock, that is stable.
 		 */
 		if (test_bit(i + j, dev->held) || xa_load(&dev->fi_refs, i + j) ||
-		    (!mem_cgroup_disabled() && !folio_memcg_charged(page_folio(spage))))
+		    dml_uncharged(dev, spage))
 			continue;
 		o = (src[j] & MIGRATE_PFN_COMPOUND) ? folio_order(page_folio(spage)) : 0;
 		dfolio = dml_evict_dst(dev, o);
@@ -394,7 +403,6 @@ static void dml_evict_collect(struct dml_dev *dev, unsigned long i, unsigned int
 static unsigned long dml_evict_left(struct dml_dev *dev)
 {
 	unsigned long i, left = 0;
-
 	unsigned int f;
 
 	mutex_lock(&dev->evict_lock);

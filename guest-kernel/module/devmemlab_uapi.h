@@ -84,10 +84,31 @@ struct dml_stats {
 	__u64 to_sys_pages;
 	__u64 evicted_pages;
 	__u64 order9_fallbacks;	/* order-9 device allocation failed, used order 0 */
+	__u64 engine;		/* 1: copies go through the device's DMA engine (accel) */
+	__u64 engine_descs;	/* descriptors the engine completed */
+	__u64 engine_errors;	/* copies failed by an engine error */
+	__u64 engine_timeouts;	/* copies that timed out (engine reset) */
+	/*
+	 * Device folios freed or re-allocated while the engine still owned a
+	 * descriptor on their memory (read from the ring and HEAD): must be 0.
+	 */
+	__u64 dma_busy_frees;
 };
 
 /* DML_IOC_TO_DEV / DML_IOC_TO_SYS: migrate [addr, addr + npages * 4K) */
 #define DML_MIGRATE_COMPOUND	0x1	/* order-9 folios where possible */
+#define DML_MIGRATE_CPU_COPY	0x2	/* copy with the CPU through BAR2 even with an engine */
+
+/* where a migration's time goes (struct dml_migrate.phase_nsec) */
+enum dml_phase {
+	DML_PH_SETUP,		/* migrate_vma_setup(): collect, isolate, unmap */
+	DML_PH_ALLOC,		/* destination allocation (+ device folio init) */
+	DML_PH_COPY,		/* the copy: CPU, or DMA map + engine + unmap */
+	DML_PH_PAGES,		/* migrate_vma_pages() */
+	DML_PH_FINALIZE,	/* migrate_vma_finalize() */
+	DML_PHASES
+};
+
 struct dml_migrate {
 	__u64 addr;
 	__u64 npages;
@@ -95,6 +116,7 @@ struct dml_migrate {
 	__u32 pad;
 	__u64 migrated;		/* out: pages that migrated */
 	__u64 nsec;		/* out: time spent in the kernel */
+	__u64 phase_nsec[DML_PHASES];	/* out: nsec by phase (the rest is the walk) */
 };
 
 enum dml_fault_mode {
@@ -107,6 +129,7 @@ enum dml_fault_mode {
 	DML_FI_FAIL_SYS_ALLOC,	/* system folio allocations fail from the nth on */
 	DML_FI_FAIL_DEV_ALLOC,	/* device block allocations fail from the nth on */
 	DML_FI_FAIL_SYS_LARGE,	/* large system folio allocations fail: order-0 fallbacks */
+	DML_FI_ENGINE_NOWAIT,	/* an engine timeout releases the pages without a reset */
 	DML_FI_COUNT
 };
 
@@ -143,10 +166,11 @@ struct dml_dump {
  */
 #define DML_KCOPY_TO_BAR	0
 #define DML_KCOPY_FROM_BAR	1
+#define DML_KCOPY_CPU		0x1	/* flags: the CPU copy even with an engine */
 struct dml_kcopy {
-	__u64 bytes;		/* multiple of 4 KiB, at most the BAR */
+	__u64 bytes;		/* multiple of 2 MiB, at most the BAR */
 	__u32 direction;
-	__u32 pad;
+	__u32 flags;
 	__u64 nsec;		/* out */
 };
 
@@ -170,6 +194,23 @@ struct dml_p2p_test {
 	__u64 bar_end;
 };
 
+/*
+ * DML_IOC_ENGINE: the accelerator's fault injection (its debug registers);
+ * ENODEV on a device without an engine.
+ */
+enum dml_engine_op {
+	DML_ENG_STALL = 1,	/* arg 1: the engine stops taking and completing work; 0 resumes */
+	DML_ENG_FAIL,		/* the next arg descriptors fail with an error */
+	DML_ENG_POISON,		/* copies from device bytes [off, off + len) fail; len 0 clears */
+};
+
+struct dml_engine {
+	__u32 op;		/* enum dml_engine_op */
+	__u32 arg;
+	__u64 off;
+	__u64 len;
+};
+
 #define DML_IOC_MAGIC		'D'
 #define DML_IOC_ALLOC		_IOWR(DML_IOC_MAGIC, 1, struct dml_alloc)
 #define DML_IOC_FREE		_IOW(DML_IOC_MAGIC, 2, struct dml_alloc)
@@ -188,5 +229,6 @@ struct dml_p2p_test {
  */
 #define DML_IOC_EVICT		_IO(DML_IOC_MAGIC, 11)
 #define DML_IOC_P2P_TEST	_IOWR(DML_IOC_MAGIC, 12, struct dml_p2p_test)
+#define DML_IOC_ENGINE		_IOW(DML_IOC_MAGIC, 13, struct dml_engine)
 
 #endif /* _UAPI_DEVMEMLAB_H */

@@ -19,7 +19,44 @@
 
 #include "devmemlab_uapi.h"
 
+struct dml_dev;
+
+/*
+ * One copy of migration, eviction or kcopy: @len bytes between the
+ * physically contiguous system pages from @sys (NULL: zeroes into the
+ * device) and device memory at byte offset @dev_off.
+ */
+struct dml_xfer {
+	struct page *sys;
+	u64 dev_off;
+	u32 len;
+	bool to_dev;
+};
+
+/*
+ * A device backend: what differs between the devices the module binds.
+ * Device memory is BAR2 for both; @init runs once BAR2 is set up, @fini
+ * before it goes (after eviction). @copy runs a batch of copies and
+ * returns only when none is in flight: 0, or an errno with nothing to
+ * rely on in the destinations. Optional: @dma_busy (any context, may not
+ * sleep): does the device still own a transfer touching device bytes
+ * [off, off + len)? @engine: DML_IOC_ENGINE.
+ */
+struct dml_backend {
+	const char *name;
+	int (*init)(struct dml_dev *dev);
+	void (*fini)(struct dml_dev *dev);
+	int (*copy)(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n);
+	bool (*dma_busy)(struct dml_dev *dev, u64 off, u64 len);
+	int (*engine)(struct dml_dev *dev, struct dml_engine *e);
+};
+
+extern const struct dml_backend dml_ivshmem_backend;
+extern const struct dml_backend dml_accel_backend;
+
 struct dml_dev {
+	const struct dml_backend *ops;
+	void *priv;			/* the backend's */
 	struct pci_dev *pdev;
 	void *bar;			/* BAR2, memremap()ed write-back */
 	u64 size;			/* bytes of device memory (BAR2 below the p2p part) */
@@ -74,6 +111,7 @@ struct dml_dev {
 	/* statistics (struct dml_stats) */
 	atomic64_t init_pages, freed_pages, frees, splits, faults;
 	atomic64_t to_dev_pages, to_sys_pages, evicted_pages, order9_fallbacks;
+	atomic64_t engine_descs, engine_errors, engine_timeouts, dma_busy_frees;
 	bool dying;
 
 	/*
@@ -132,6 +170,9 @@ int dml_set_fault(struct dml_dev *dev, u32 mode, u32 nth);
 bool dml_fail_alloc(struct dml_dev *dev, u32 mode);
 void dml_stats(struct dml_dev *dev, struct dml_stats *s);
 void dml_copy(void *dst, const void *src, size_t len);
+int dml_cpu_copy(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n);
+int dml_xfer_run(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n, bool cpu);
+void dml_dma_busy_check(struct dml_dev *dev, unsigned long i, unsigned long n, const char *what);
 
 /* eviction: passes of the ioctl, and of remove() before memunmap_pages() */
 #define DML_EVICT_PASSES	4

@@ -2,11 +2,14 @@
 /*
  * devmemlab: device memory as ZONE_DEVICE pages.
  *
- * Binds QEMU's ivshmem-plain device (1af4:1110) and uses its BAR2 as the
- * memory of a device: a MEMORY_DEVICE_PRIVATE pagemap over a free physical
- * range of the same size, where device PFN i keeps its data at BAR2 offset
- * i * 4 KiB. Folios of order 0..9 come from the kernel's buddy allocator
- * for GPU memory (gpu_buddy). /dev/devmemlabN drives migration, direct
+ * Binds QEMU's ivshmem-plain device (1af4:1110) and the lab's accelerator
+ * (1b36:00de) and uses their BAR2 as the memory of a device: a
+ * MEMORY_DEVICE_PRIVATE pagemap over a free physical range of the same
+ * size, where device PFN i keeps its data at BAR2 offset i * 4 KiB. What
+ * differs between the two is a backend (struct dml_backend): on ivshmem
+ * the CPU copies, on the accelerator its DMA engine (dml_accel.c). Folios
+ * of order 0..9 come from the kernel's buddy allocator for GPU memory
+ * (gpu_buddy). /dev/devmemlabN drives migration, direct
  * allocation (for free/realloc tests), the checker and fault injection.
  */
 #include <linux/fs.h>
@@ -47,6 +50,17 @@ static int dml_p2p_test(struct dml_dev *dev, struct dml_p2p_test *t)
 		t->bus_addr = 0;
 	pci_free_p2pmem(pdev, p, t->bytes);
 	return t->bus_addr ? 0 : -EIO;
+}
+
+/* ivshmem: a passive RAM BAR, the CPU copies */
+const struct dml_backend dml_ivshmem_backend = {
+	.name = "ivshmem",
+	.copy = dml_cpu_copy,
+};
+
+static int dml_engine(struct dml_dev *dev, struct dml_engine *e)
+{
+	return dev->ops->engine ? dev->ops->engine(dev, e) : -ENODEV;
 }
 
 static void dml_dev_free(struct kref *ref)
@@ -152,6 +166,8 @@ static long dml_ioctl_locked(struct file *file, unsigned int cmd, unsigned long 
 		return dml_evict_all(dev, DML_EVICT_PASSES);
 	case DML_IOC_P2P_TEST:
 		return DML_IOCTL(struct dml_p2p_test, dml_p2p_test(dev, &arg));
+	case DML_IOC_ENGINE:
+		return DML_IOCTL(struct dml_engine, dml_engine(dev, &arg));
 	case DML_IOC_CHECK: {
 		struct dml_check *c = kzalloc_obj(*c);
 		long r;
@@ -224,6 +240,7 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;
+	dev->ops = (const struct dml_backend *)id->driver_data;
 	kref_init(&dev->ref);
 	mutex_init(&dev->files_lock);
 	INIT_LIST_HEAD(&dev->files);
@@ -260,9 +277,14 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENOMEM;
 		goto err_region;
 	}
+	if (dev->ops->init) {
+		ret = dev->ops->init(dev);
+		if (ret)
+			goto err_unmap;
+	}
 	ret = dml_mem_init(dev);
 	if (ret)
-		goto err_unmap;
+		goto err_backend;
 	dev->misc = (struct miscdevice) {
 		.minor = MISC_DYNAMIC_MINOR, .name = dev->name, .fops = &dml_fops,
 		.parent = &pdev->dev,
@@ -281,8 +303,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_mem;
 	pci_set_drvdata(pdev, dev);
-	pci_info(pdev, "%s: BAR2 %llu MiB as device-private pfns %#lx-%#lx\n", dev->name,
-		 dev->size >> 20, dev->base_pfn, dev->base_pfn + dev->npages - 1);
+	pci_info(pdev, "%s: BAR2 %llu MiB as device-private pfns %#lx-%#lx, copies by %s\n",
+		 dev->name, dev->size >> 20, dev->base_pfn, dev->base_pfn + dev->npages - 1,
+		 dev->ops->engine ? "the DMA engine" : "the CPU");
 	if (dev->p2p_size)
 		pci_info(pdev, "%s: BAR2 last %llu MiB published as P2PDMA memory\n", dev->name,
 			 dev->p2p_size >> 20);
@@ -290,6 +313,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 err_mem:
 	dml_mem_fini(dev);
+err_backend:
+	if (dev->ops->fini)
+		dev->ops->fini(dev);
 err_unmap:
 	memunmap(dev->bar);
 err_region:
@@ -335,7 +361,9 @@ static void dml_remove(struct pci_dev *pdev)
 	dml_stats(dev, &s);
 	pci_info(pdev, "%s: evicted %llu pages, %llu still live\n", dev->name,
 		 s.evicted_pages, s.live_pages);
-	dml_mem_fini(dev);
+	dml_mem_fini(dev);	/* every device page free: no copy to come */
+	if (dev->ops->fini)
+		dev->ops->fini(dev);
 	memunmap(dev->bar);
 	pci_release_region(pdev, 2);
 	pci_disable_device(pdev);
@@ -344,7 +372,10 @@ static void dml_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id dml_pci_ids[] = {
-	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },	/* ivshmem */
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110),	/* ivshmem */
+	  .driver_data = (kernel_ulong_t)&dml_ivshmem_backend },
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, 0x00de),		/* devmemlab-accel */
+	  .driver_data = (kernel_ulong_t)&dml_accel_backend },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, dml_pci_ids);
@@ -357,5 +388,5 @@ static struct pci_driver dml_pci_driver = {
 };
 module_pci_driver(dml_pci_driver);
 
-MODULE_DESCRIPTION("devmemlab: PCI BAR memory as device-private large folios");
+MODULE_DESCRIPTION("devmemlab: PCI BAR memory as device-private large folios, copied by the CPU or a DMA engine");
 MODULE_LICENSE("GPL");

@@ -27,6 +27,7 @@ static void dml_folio_free(struct folio *folio)
 	struct gpu_buddy_block *block = dev->blk[i];
 	unsigned long flags, bi;
 
+	dml_dma_busy_check(dev, i, nr, "freed");
 	folio->page.zone_device_data = NULL;
 	WRITE_ONCE(dev->ford[i], 0);
 	clear_bit(i, dev->held);
@@ -77,6 +78,49 @@ void dml_copy(void *dst, const void *src, size_t len)
 
 	for (off = 0; off < len; off += PAGE_SIZE)
 		copy_page(dst + off, (void *)src + off);
+}
+
+/* The CPU backend's copy: through the write-back mapping of BAR2. */
+int dml_cpu_copy(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n)
+{
+	unsigned int k;
+	u32 off;
+
+	for (k = 0; k < n; k++) {
+		void *bar = dev->bar + x[k].dev_off;
+
+		if (!x[k].to_dev)
+			dml_copy(page_address(x[k].sys), bar, x[k].len);
+		else if (x[k].sys)
+			dml_copy(bar, page_address(x[k].sys), x[k].len);
+		else
+			for (off = 0; off < x[k].len; off += PAGE_SIZE)
+				clear_page(bar + off);
+	}
+	return 0;
+}
+
+/* Run a batch of copies on the device's backend, or with the CPU (@cpu). */
+int dml_xfer_run(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n, bool cpu)
+{
+	if (!n)
+		return 0;
+	return cpu ? dml_cpu_copy(dev, x, n) : dev->ops->copy(dev, x, n);
+}
+
+/*
+ * A witness for "no device folio is freed or re-allocated while a DMA to
+ * or from it is in flight": the backend reads what the device still owns
+ * (accel: its ring from HEAD on). Any context.
+ */
+void dml_dma_busy_check(struct dml_dev *dev, unsigned long i, unsigned long n, const char *what)
+{
+	if (!dev->ops->dma_busy ||
+	    !dev->ops->dma_busy(dev, (u64)i << PAGE_SHIFT, (u64)n << PAGE_SHIFT))
+		return;
+	atomic64_inc(&dev->dma_busy_frees);
+	pr_err_ratelimited("%s: device pages %lu-%lu %s while a DMA on them is in flight\n",
+			   dev->name, i, i + n - 1, what);
 }
 
 /* Return fully freed blocks to the buddy allocator. Called with dev->lock. */
@@ -153,6 +197,7 @@ static long dml_block_alloc(struct dml_dev *dev, unsigned int order, u64 offset,
 			return -EBUSY;
 		}
 	}
+	dml_dma_busy_check(dev, i, n, "re-allocated");
 	for (j = 0; j < n; j++)
 		dev->blk[i + j] = block;
 	atomic_set(&dev->live[i], n);
@@ -405,7 +450,8 @@ int dml_set_fault(struct dml_dev *dev, u32 mode, u32 nth)
 {
 	bool counted = mode == DML_FI_FAIL_SYS_ALLOC || mode == DML_FI_FAIL_DEV_ALLOC;
 
-	if (mode >= DML_FI_COUNT || counted != !!nth)
+	if (mode >= DML_FI_COUNT || counted != !!nth ||
+	    (mode == DML_FI_ENGINE_NOWAIT && !dev->ops->engine))
 		return -EINVAL;
 	mutex_lock(&dev->fi_lock);
 	atomic_set(&dev->fault_allocs, 0);
@@ -446,6 +492,11 @@ void dml_stats(struct dml_dev *dev, struct dml_stats *s)
 	s->to_sys_pages = atomic64_read(&dev->to_sys_pages);
 	s->evicted_pages = atomic64_read(&dev->evicted_pages);
 	s->order9_fallbacks = atomic64_read(&dev->order9_fallbacks);
+	s->engine = !!dev->ops->engine;
+	s->engine_descs = atomic64_read(&dev->engine_descs);
+	s->engine_errors = atomic64_read(&dev->engine_errors);
+	s->engine_timeouts = atomic64_read(&dev->engine_timeouts);
+	s->dma_busy_frees = atomic64_read(&dev->dma_busy_frees);
 }
 
 int dml_mem_init(struct dml_dev *dev)

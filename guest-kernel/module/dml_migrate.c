@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * devmemlab: migration between system memory and the device's BAR-backed
- * device-private pages. Every byte crosses dml_copy() into or out of the
- * BAR mapping, once.
+ * device-private pages. Allocation queues the copies of a window (struct
+ * dml_xfer), the backend runs them as one batch (the CPU through the BAR
+ * mapping, or the accelerator's DMA engine), then migrate_vma_pages().
  */
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
@@ -15,11 +16,6 @@
 #include <linux/slab.h>
 
 #include "dml.h"
-
-static void *dml_bar_addr(struct dml_dev *dev, struct page *dpage)
-{
-	return dev->bar + (dml_page_index(dev, dpage) << PAGE_SHIFT);
-}
 
 /*
  * A device folio no memcg is charged for: its system copy would be
@@ -39,19 +35,20 @@ static bool dml_uncharged(struct dml_dev *dev, struct page *dpage)
 	return true;
 }
 
-/* Copy @nr pages of @spage (contiguous, or NULL for zeroes) into device folio @dfolio. */
-static void dml_fill_dev(struct dml_dev *dev, struct folio *dfolio, struct page *spage,
-			 unsigned long nr)
+/* Queue the copy of @nr pages between @sys (NULL: zeroes) and device page @di. */
+static void dml_xfer_add(struct dml_xfer *x, unsigned int *n, struct page *sys,
+			 unsigned long di, unsigned long nr, bool to_dev)
 {
-	void *dst = dml_bar_addr(dev, &dfolio->page);
 	unsigned long j;
 
-	if (spage) {
-		dml_copy(dst, page_address(spage), nr << PAGE_SHIFT);
+	if (sys) {
+		x[(*n)++] = (struct dml_xfer){ sys, (u64)di << PAGE_SHIFT, nr << PAGE_SHIFT,
+					       to_dev };
 		return;
 	}
+	/* zero-fills page by page: an engine reads them from the zero page */
 	for (j = 0; j < nr; j++)
-		clear_page(dst + (j << PAGE_SHIFT));
+		x[(*n)++] = (struct dml_xfer){ NULL, (u64)(di + j) << PAGE_SHIFT, PAGE_SIZE, true };
 }
 
 static void dml_release_dst(unsigned long *dst, unsigned long nr)
@@ -74,7 +71,8 @@ static void dml_release_dst(unsigned long *dst, unsigned long nr)
  * pages; false if there were none (the entry stays in system memory).
  */
 static bool dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, unsigned long i,
-			       unsigned long nr, bool compound)
+			       unsigned long nr, bool compound, struct dml_xfer *x,
+			       unsigned int *nx)
 {
 	struct page *spage = migrate_pfn_to_page(args->src[i]);
 	unsigned long write = args->src[i] & MIGRATE_PFN_WRITE;
@@ -85,7 +83,7 @@ static bool dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, un
 	if (compound) {
 		dfolio = dml_folio_alloc(dev, HPAGE_PMD_ORDER, DML_ANY_OFFSET, &err);
 		if (dfolio) {
-			dml_fill_dev(dev, dfolio, spage, nr);
+			dml_xfer_add(x, nx, spage, dml_page_index(dev, &dfolio->page), nr, true);
 			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write |
 				       MIGRATE_PFN_COMPOUND;
 			return true;
@@ -97,16 +95,22 @@ static bool dml_dev_fill_entry(struct dml_dev *dev, struct migrate_vma *args, un
 		dfolio = dml_folio_alloc(dev, 0, DML_ANY_OFFSET, &err);
 		if (!dfolio) {
 			dml_release_dst(&args->dst[i], j);
+			*nx -= j;
 			return false;
 		}
-		dml_fill_dev(dev, dfolio, spage ? spage + j : NULL, 1);
+		dml_xfer_add(x, nx, spage ? spage + j : NULL, dml_page_index(dev, &dfolio->page),
+			     1, true);
 		args->dst[i + j] = migrate_pfn(folio_pfn(dfolio)) | write;
 	}
 	return true;
 }
 
-/* Fill args->dst until device memory runs out: -ENOMEM then, the rest stays. */
-static int dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
+/*
+ * Fill args->dst until device memory runs out: -ENOMEM then, the rest
+ * stays. The copies are queued in @x (at most one per page).
+ */
+static int dml_dev_alloc(struct dml_dev *dev, struct migrate_vma *args, struct dml_xfer *x,
+			 unsigned int *nx)
 {
 	unsigned long i = 0;
 
@@ -121,7 +125,7 @@ static int dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		}
 		if (s & MIGRATE_PFN_COMPOUND)
 			nr = spage ? folio_nr_pages(page_folio(spage)) : HPAGE_PMD_NR;
-		if (!dml_dev_fill_entry(dev, args, i, nr, s & MIGRATE_PFN_COMPOUND))
+		if (!dml_dev_fill_entry(dev, args, i, nr, s & MIGRATE_PFN_COMPOUND, x, nx))
 			return -ENOMEM;
 		i += nr;
 	}
@@ -131,10 +135,11 @@ static int dml_dev_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 /*
  * System destinations for device pages; used by the ioctl and the CPU
  * fault. When memory runs out, -ENOMEM: the entries from there on have no
- * destination and stay on the device; the caller still runs
+ * destination and stay on the device; the caller still copies, runs
  * migrate_vma_pages() and migrate_vma_finalize() for the ones before.
  */
-static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
+static int dml_sys_alloc(struct dml_dev *dev, struct migrate_vma *args, struct dml_xfer *x,
+			 unsigned int *nx)
 {
 	unsigned long i = 0, addr = args->start;
 
@@ -165,7 +170,7 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 						 args->vma, addr);
 		if (dfolio) {
 			folio_lock(dfolio);
-			dml_copy(folio_address(dfolio), dml_bar_addr(dev, spage), nr << PAGE_SHIFT);
+			dml_xfer_add(x, nx, &dfolio->page, dml_page_index(dev, spage), nr, false);
 			args->dst[i] = migrate_pfn(folio_pfn(dfolio)) | write |
 				       MIGRATE_PFN_COMPOUND;
 		} else {
@@ -180,11 +185,12 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 				if (!dpage) {
 					/* the whole entry stays: release its first j pages */
 					dml_release_dst(&args->dst[i], j);
+					*nx -= j;
 					return -ENOMEM;
 				}
 				lock_page(dpage);
-				dml_copy(page_address(dpage), dml_bar_addr(dev, spage + j),
-					 PAGE_SIZE);
+				dml_xfer_add(x, nx, dpage, dml_page_index(dev, spage + j), 1,
+					     false);
 				args->dst[i + j] = migrate_pfn(page_to_pfn(dpage)) | write;
 			}
 		}
@@ -192,6 +198,21 @@ static int dml_sys_alloc_and_copy(struct dml_dev *dev, struct migrate_vma *args)
 		addr += nr << PAGE_SHIFT;
 	}
 	return 0;
+}
+
+/*
+ * Copy what the allocation queued. If the copy fails, no destination is
+ * kept: migrate_vma_pages() migrates nothing, every page stays where it
+ * was (the backend returns only with nothing in flight).
+ */
+static int dml_copy_or_release(struct dml_dev *dev, struct migrate_vma *args,
+			       const struct dml_xfer *x, unsigned int nx, bool cpu)
+{
+	int ret = dml_xfer_run(dev, x, nx, cpu);
+
+	if (ret)
+		dml_release_dst(args->dst, args->npages);
+	return ret;
 }
 
 static unsigned long dml_migrated_pages(struct migrate_vma *args)
@@ -204,25 +225,38 @@ static unsigned long dml_migrated_pages(struct migrate_vma *args)
 	return n;
 }
 
+static u64 dml_lap(u64 *t)
+{
+	u64 now = ktime_get_ns(), d = now - *t;
+
+	*t = now;
+	return d;
+}
+
 /* Walk [addr, addr + npages) in 2 MiB-aligned windows, one migrate_vma each. */
 static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to_dev)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long start = m->addr, end, addr, next;
 	struct migrate_vma args = { 0 };
+	bool cpu = m->flags & DML_MIGRATE_CPU_COPY;
 	unsigned long *src, *dst;
-	u64 t0 = ktime_get_ns();
-	int ret = 0;
+	struct dml_xfer *x;
+	unsigned int nx;
+	u64 t0 = ktime_get_ns(), t;
+	int ret = 0, r;
 
-	if (m->pad || (m->flags & ~DML_MIGRATE_COMPOUND) || !m->npages || !mm ||
-	    offset_in_page(start) || m->npages > (TASK_SIZE >> PAGE_SHIFT))
+	if (m->pad || (m->flags & ~(DML_MIGRATE_COMPOUND | DML_MIGRATE_CPU_COPY)) ||
+	    !m->npages || !mm || offset_in_page(start) || m->npages > (TASK_SIZE >> PAGE_SHIFT))
 		return -EINVAL;
 	end = start + (m->npages << PAGE_SHIFT);
 	if (end < start || end > TASK_SIZE)
 		return -EINVAL;
+	memset(m->phase_nsec, 0, sizeof(m->phase_nsec));
 	src = kvcalloc(PTRS_PER_PMD, sizeof(*src), GFP_KERNEL);
 	dst = kvcalloc(PTRS_PER_PMD, sizeof(*dst), GFP_KERNEL);
-	if (!src || !dst) {
+	x = kvcalloc(PTRS_PER_PMD, sizeof(*x), GFP_KERNEL);
+	if (!src || !dst || !x) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -244,7 +278,9 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		};
 		if (m->flags & DML_MIGRATE_COMPOUND)
 			args.flags |= MIGRATE_VMA_SELECT_COMPOUND;
+		t = ktime_get_ns();
 		ret = migrate_vma_setup(&args);
+		m->phase_nsec[DML_PH_SETUP] += dml_lap(&t);
 		if (ret)
 			break;
 		/*
@@ -252,11 +288,18 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		 * finalize without migrate_vma_pages() (finalize would treat the
 		 * ones with destinations as migrated, unmigrated).
 		 */
-		ret = to_dev ? dml_dev_alloc_and_copy(dev, &args) :
-			       dml_sys_alloc_and_copy(dev, &args);
+		nx = 0;
+		ret = to_dev ? dml_dev_alloc(dev, &args, x, &nx) :
+			       dml_sys_alloc(dev, &args, x, &nx);
+		m->phase_nsec[DML_PH_ALLOC] += dml_lap(&t);
+		r = dml_copy_or_release(dev, &args, x, nx, cpu);
+		ret = ret ?: r;
+		m->phase_nsec[DML_PH_COPY] += dml_lap(&t);
 		migrate_vma_pages(&args);
 		m->migrated += dml_migrated_pages(&args);
+		m->phase_nsec[DML_PH_PAGES] += dml_lap(&t);
 		migrate_vma_finalize(&args);
+		m->phase_nsec[DML_PH_FINALIZE] += dml_lap(&t);
 		if (ret)
 			break;
 	}
@@ -265,6 +308,7 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 out_free:
 	kvfree(src);
 	kvfree(dst);
+	kvfree(x);
 	m->nsec = ktime_get_ns() - t0;
 	return ret;
 }
@@ -294,11 +338,15 @@ vm_fault_t dml_migrate_to_ram(struct vm_fault *vmf)
 			 (order ? MIGRATE_VMA_SELECT_COMPOUND : 0),
 	};
 	vm_fault_t ret = 0;
+	struct dml_xfer *x;
+	unsigned int nx = 0;
+	int r;
 
 	args.end = args.start + (PAGE_SIZE << order);
 	args.src = kcalloc(1ul << order, sizeof(*args.src), GFP_KERNEL);
 	args.dst = kcalloc(1ul << order, sizeof(*args.dst), GFP_KERNEL);
-	if (!args.src || !args.dst) {
+	x = kcalloc(1ul << order, sizeof(*x), GFP_KERNEL);
+	if (!args.src || !args.dst || !x) {
 		ret = VM_FAULT_OOM;
 		goto out;
 	}
@@ -308,14 +356,23 @@ vm_fault_t dml_migrate_to_ram(struct vm_fault *vmf)
 		goto out;
 	}
 	/* no memory: the page stays on the device and the fault is retried */
-	if (dml_sys_alloc_and_copy(dev, &args))
+	if (dml_sys_alloc(dev, &args, x, &nx))
 		ret = VM_FAULT_OOM;
+	/*
+	 * A copy that failed leaves the page on the device: an engine error
+	 * (the data cannot be read) is SIGBUS, a timeout (the engine was
+	 * reset) is retried.
+	 */
+	r = dml_copy_or_release(dev, &args, x, nx, false);
+	if (r)
+		ret = r == -ETIMEDOUT ? 0 : VM_FAULT_SIGBUS;
 	migrate_vma_pages(&args);
 	atomic64_add(dml_migrated_pages(&args), &dev->to_sys_pages);
 	migrate_vma_finalize(&args);
 out:
 	kfree(args.src);
 	kfree(args.dst);
+	kfree(x);
 	return ret;
 }
 
@@ -341,9 +398,10 @@ static struct folio *dml_evict_dst(struct dml_dev *dev, unsigned int order)
  * @lock (dml_evict_collect). Returns the pages that moved.
  */
 static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigned int order,
-				   unsigned long *src, unsigned long *dst)
+				   unsigned long *src, unsigned long *dst, struct dml_xfer *x)
 {
 	unsigned long j, n = 1ul << order, moved = 0;
+	unsigned int nx = 0;
 
 	for (j = 0; j < n; j++) {
 		struct page *spage = migrate_pfn_to_page(src[j]);
@@ -365,10 +423,13 @@ static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigne
 		if (!dfolio)
 			continue;	/* stays on the device for the next pass */
 		folio_lock(dfolio);
-		dml_copy(folio_address(dfolio), dml_bar_addr(dev, spage), PAGE_SIZE << o);
+		dml_xfer_add(x, &nx, &dfolio->page, dml_page_index(dev, spage), 1ul << o, false);
 		dst[j] = migrate_pfn(folio_pfn(dfolio)) | (src[j] & MIGRATE_PFN_WRITE) |
 			 (o ? MIGRATE_PFN_COMPOUND : 0);
 	}
+	/* a failed copy: nothing moves, the folio stays for the next pass */
+	if (dml_xfer_run(dev, x, nx, false))
+		dml_release_dst(dst, n);
 	migrate_device_pages(src, dst, n);
 	/* what really moved: the core clears MIGRATE where it could not */
 	for (j = 0; j < n; j++)
@@ -420,7 +481,8 @@ static unsigned long dml_evict_left(struct dml_dev *dev)
  * (never in struct pages, I-3); a file's folios are not a mapping's and
  * stay (I-8); @evict_lock keeps their release out while one is collected.
  */
-static unsigned long dml_evict_pass(struct dml_dev *dev, unsigned long *src, unsigned long *dst)
+static unsigned long dml_evict_pass(struct dml_dev *dev, unsigned long *src, unsigned long *dst,
+				    struct dml_xfer *x)
 {
 	unsigned long i = 0, moved = 0;
 	unsigned int f = 0;
@@ -437,7 +499,7 @@ static unsigned long dml_evict_pass(struct dml_dev *dev, unsigned long *src, uns
 			dml_evict_collect(dev, i, f - 1, src);
 		mutex_unlock(&dev->lock);
 		if (f)
-			moved += dml_evict_one(dev, i, f - 1, src, dst);
+			moved += dml_evict_one(dev, i, f - 1, src, dst, x);
 		mutex_unlock(&dev->evict_lock);
 		i += f ? 1ul << (f - 1) : 1;
 	}
@@ -454,25 +516,28 @@ int dml_evict_all(struct dml_dev *dev, unsigned int passes)
 {
 	unsigned long *src = kvcalloc(HPAGE_PMD_NR, sizeof(*src), GFP_KERNEL);
 	unsigned long *dst = kvcalloc(HPAGE_PMD_NR, sizeof(*dst), GFP_KERNEL);
+	struct dml_xfer *x = kvcalloc(HPAGE_PMD_NR, sizeof(*x), GFP_KERNEL);
 	unsigned long left = 0;
 	unsigned int p;
 
-	if (!src || !dst) {
+	if (!src || !dst || !x) {
 		kvfree(src);
 		kvfree(dst);
+		kvfree(x);
 		return -ENOMEM;
 	}
 	dml_drain_pending(dev);
 	for (p = 0; p < passes; p++) {
 		if (p)
 			msleep(25 << min(p, 6u));
-		atomic64_add(dml_evict_pass(dev, src, dst), &dev->evicted_pages);
+		atomic64_add(dml_evict_pass(dev, src, dst, x), &dev->evicted_pages);
 		left = dml_evict_left(dev);
 		if (!left)
 			break;
 	}
 	kvfree(src);
 	kvfree(dst);
+	kvfree(x);
 	if (left) {
 		pr_err("%s: eviction: %lu device pages still mapped after %u passes (no system memory for them, or pinned)\n",
 		       dev->name, left, passes);
@@ -560,17 +625,22 @@ out:
 	return ret;
 }
 
-/* The migration copy routine alone, on system folios and the BAR: the ceiling. */
+/*
+ * The migration copy routine alone, on system folios and device memory:
+ * the ceiling. The device's backend (engine or CPU), or the CPU with
+ * DML_KCOPY_CPU; one batch of 2 MiB copies.
+ */
 int dml_kcopy(struct dml_dev *dev, struct dml_kcopy *k)
 {
 	const unsigned long chunk = PAGE_SIZE << HPAGE_PMD_ORDER;
-	unsigned long nbuf, b, done;
+	unsigned long nbuf, b, n, c;
+	struct dml_xfer *x = NULL;
 	struct folio **buf;
 	LIST_HEAD(range);
 	int ret;
 	u64 t0;
 
-	if (k->pad || k->direction > DML_KCOPY_FROM_BAR || !k->bytes ||
+	if ((k->flags & ~DML_KCOPY_CPU) || k->direction > DML_KCOPY_FROM_BAR || !k->bytes ||
 	    k->bytes % chunk || k->bytes > dev->size)
 		return -EINVAL;
 	/* [0, bytes) is the allocator's for the copy: no live folio is overwritten */
@@ -578,31 +648,29 @@ int dml_kcopy(struct dml_dev *dev, struct dml_kcopy *k)
 	if (ret)
 		return ret;
 	/* up to 64 MiB of system folios, reused: larger than any cache */
-	nbuf = min_t(unsigned long, k->bytes / chunk, 32);
+	n = k->bytes / chunk;
+	nbuf = min_t(unsigned long, n, 32);
 	buf = kcalloc(nbuf, sizeof(*buf), GFP_KERNEL);
-	if (!buf) {
-		dml_unreserve(dev, &range);
-		return -ENOMEM;
-	}
+	x = kvcalloc(n, sizeof(*x), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!buf || !x)
+		goto out;
 	for (b = 0; b < nbuf; b++) {
 		buf[b] = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, HPAGE_PMD_ORDER);
 		if (!buf[b])
 			goto out;
 	}
+	for (c = 0; c < n; c++)
+		x[c] = (struct dml_xfer){ &buf[c % nbuf]->page, c * chunk, chunk,
+					  k->direction == DML_KCOPY_TO_BAR };
 	t0 = ktime_get_ns();
-	for (done = 0; done < k->bytes; done += chunk) {
-		void *sys = folio_address(buf[(done / chunk) % nbuf]);
-
-		if (k->direction == DML_KCOPY_TO_BAR)
-			dml_copy(dev->bar + done, sys, chunk);
-		else
-			dml_copy(sys, dev->bar + done, chunk);
-	}
+	ret = dml_xfer_run(dev, x, n, k->flags & DML_KCOPY_CPU);
 	k->nsec = ktime_get_ns() - t0;
 out:
-	for (b = 0; b < nbuf && buf[b]; b++)
+	for (b = 0; buf && b < nbuf && buf[b]; b++)
 		folio_put(buf[b]);
 	kfree(buf);
+	kvfree(x);
 	dml_unreserve(dev, &range);
-	return b == nbuf ? 0 : -ENOMEM;
+	return ret;
 }

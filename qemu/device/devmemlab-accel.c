@@ -8,8 +8,9 @@
  * descriptors in guest memory, copies with pci_dma_read/pci_dma_write (so bus
  * mastering and an IOMMU apply), writes a completion status back into each
  * descriptor and raises MSI-X vector 0 (vector 1 on an error). A copy is done
- * in chunks from a bottom half, and completes no earlier than
- * latency + len / bandwidth of virtual time after it started (the link model).
+ * in chunks from a bottom half, at most ACCEL_BUDGET bytes per run, and
+ * completes no earlier than latency + len / bandwidth of virtual time after it
+ * started (the link model).
  *
  * The register-level description is docs/accel-datasheet.md in devmemlab.
  *
@@ -44,7 +45,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(AccelState, DEVMEMLAB_ACCEL)
 #define ACCEL_VECTORS       2
 #define ACCEL_VEC_DONE      0
 #define ACCEL_VEC_ERROR     1
-#define ACCEL_CHUNK         (64 * KiB)
+#define ACCEL_CHUNK         (256 * KiB)     /* one DMA access */
+#define ACCEL_BUDGET        (2 * MiB)       /* bytes copied per bottom-half run */
+#define ACCEL_RUN_DESCS     64              /* descriptors taken per run */
 #define ACCEL_RING_MAX      4096
 #define ACCEL_DESC_SIZE     32
 
@@ -194,13 +197,20 @@ static bool accel_poisoned(AccelState *s, uint64_t off, uint64_t len)
     return plen && off < s->poison_off + plen && s->poison_off < off + len;
 }
 
-/* virtual ns the link needs for len bytes */
+/*
+ * virtual ns the link needs for len bytes: len * 10^9 / bandwidth in 128
+ * bits (muldiv64() takes a 32-bit divisor, and links are faster than 4 GB/s)
+ */
 static int64_t accel_link_ns(AccelState *s, uint64_t len)
 {
+    uint64_t lo, hi;
+
     if (!s->bandwidth) {
         return 0;
     }
-    return muldiv64(len, NANOSECONDS_PER_SECOND, s->bandwidth);
+    mulu64(&lo, &hi, len, NANOSECONDS_PER_SECOND);
+    divu128(&lo, &hi, s->bandwidth);
+    return hi ? INT64_MAX : MIN(lo, INT64_MAX);
 }
 
 /* Check a loaded descriptor; ERR_OK or why it fails without copying */
@@ -234,31 +244,46 @@ static uint32_t accel_check(AccelState *s, AccelDesc *d, uint64_t *addr)
     return ERR_OK;
 }
 
-/* Copy one chunk of the current descriptor; ERR_OK or the failing side */
-static uint32_t accel_copy_chunk(AccelState *s, uint64_t *addr)
+/*
+ * Copy one chunk of the current descriptor; ERR_OK or the failing side.
+ * Device memory is read or written in place: one copy per chunk, and a
+ * bounce buffer only between two bus addresses.
+ */
+static uint32_t accel_copy_chunk(AccelState *s, uint64_t *addr, uint64_t *copied)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     AccelDesc *d = &s->cur;
     uint64_t n = MIN(ACCEL_CHUNK, d->len - s->done);
     uint64_t src = d->src + s->done, dst = d->dst + s->done;
     g_autofree uint8_t *buf = NULL;
-    uint8_t *from;
 
-    if (d->flags & DFLAG_SRC_DEV) {
-        from = s->devmem_ptr + src;
-    } else {
+    *copied = n;
+    switch (d->flags & (DFLAG_SRC_DEV | DFLAG_DST_DEV)) {
+    case DFLAG_SRC_DEV | DFLAG_DST_DEV:
+        memmove(s->devmem_ptr + dst, s->devmem_ptr + src, n);
+        break;
+    case DFLAG_SRC_DEV:
+        if (pci_dma_write(pdev, dst, s->devmem_ptr + src, n) != MEMTX_OK) {
+            *addr = dst;
+            return ERR_DST;
+        }
+        break;
+    case DFLAG_DST_DEV:
+        if (pci_dma_read(pdev, src, s->devmem_ptr + dst, n) != MEMTX_OK) {
+            *addr = src;
+            return ERR_SRC;
+        }
+        break;
+    default:
         buf = g_malloc(n);
         if (pci_dma_read(pdev, src, buf, n) != MEMTX_OK) {
             *addr = src;
             return ERR_SRC;
         }
-        from = buf;
-    }
-    if (d->flags & DFLAG_DST_DEV) {
-        memmove(s->devmem_ptr + dst, from, n);
-    } else if (pci_dma_write(pdev, dst, from, n) != MEMTX_OK) {
-        *addr = dst;
-        return ERR_DST;
+        if (pci_dma_write(pdev, dst, buf, n) != MEMTX_OK) {
+            *addr = dst;
+            return ERR_DST;
+        }
     }
     s->done += n;
     return ERR_OK;
@@ -334,43 +359,54 @@ static bool accel_fetch(AccelState *s)
 }
 
 /*
- * The engine: one chunk per run, then yield to the main loop (the bottom
- * half runs again), so a long copy never holds the vCPUs for long. A copied
- * descriptor completes once its link-model deadline has passed; the timer is
- * armed only if it has not passed yet.
+ * The engine: up to ACCEL_BUDGET bytes and ACCEL_RUN_DESCS descriptors per
+ * run, then yield to the main loop (the bottom half runs again), so a long
+ * copy never holds the vCPUs for long. A copied descriptor completes once
+ * its link-model deadline has passed; the timer is armed only if it has not
+ * passed yet.
  */
 static void accel_run(void *opaque)
 {
     AccelState *s = opaque;
-    uint64_t addr;
+    uint64_t budget = ACCEL_BUDGET, addr, n;
+    unsigned descs = ACCEL_RUN_DESCS;
     uint32_t code;
 
-    if (!(s->ctrl & CTRL_ENABLE) || s->halted || s->dbg_stall) {
-        return;
-    }
-    if (!s->active) {
-        if (s->head == s->tail || !accel_fetch(s)) {
+    for (;;) {
+        if (!(s->ctrl & CTRL_ENABLE) || s->halted || s->dbg_stall) {
             return;
         }
-        if (!s->active) {           /* failed its checks, completed */
-            qemu_bh_schedule(s->bh);
+        if (!s->active) {
+            if (s->head == s->tail) {
+                return;
+            }
+            if (!descs-- || !budget) {
+                qemu_bh_schedule(s->bh);
+                return;
+            }
+            if (!accel_fetch(s)) {
+                return;
+            }
+            continue;       /* copy it, or it failed its checks: the next */
+        }
+        if (s->done < s->cur.len) {
+            if (!budget) {
+                qemu_bh_schedule(s->bh);
+                return;
+            }
+            code = accel_copy_chunk(s, &addr, &n);
+            budget -= MIN(budget, n);
+            if (code != ERR_OK) {
+                accel_complete(s, code, addr);
+            }
+            continue;
+        }
+        if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < s->deadline) {
+            timer_mod(&s->timer, s->deadline);
             return;
         }
+        accel_complete(s, ERR_OK, 0);
     }
-    if (s->done < s->cur.len) {
-        code = accel_copy_chunk(s, &addr);
-        if (code != ERR_OK) {
-            accel_complete(s, code, addr);
-        }
-        qemu_bh_schedule(s->bh);
-        return;
-    }
-    if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < s->deadline) {
-        timer_mod(&s->timer, s->deadline);
-        return;
-    }
-    accel_complete(s, ERR_OK, 0);
-    qemu_bh_schedule(s->bh);
 }
 
 static void accel_engine_reset(AccelState *s)

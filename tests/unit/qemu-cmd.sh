@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 13))
+ktap_plan $(($# + 17))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
@@ -28,6 +28,10 @@ got=$($L qemu-cmd -t pci-bar $FIXED --accel kvm -- sh -c 'echo a b' "" x)
 ktap_has "guest command after --, quoted for the kernel" "$got" \
 	"lab.topology=pci-bar -- sh -c \"echo a b\" \"\" x'"
 ktap_has "--accel kvm is passed" "$got" "-accel kvm -cpu max "
+ktap_is "under KVM the guest idles as it likes (no idle=halt)" "$(echo "$got" | grep -c 'idle=halt')" 0
+# shellcheck disable=SC2086
+ktap_has "under TCG the guest idles with HLT (MWAIT is a spinning PAUSE there)" \
+	"$($L qemu-cmd -t pci-bar $FIXED --accel tcg)" "panic=-1 idle=halt lab.topology=pci-bar"
 # shellcheck disable=SC2086
 got=$($L qemu-cmd -t pci-bar $FIXED --script /lab/x.sh --append lab.shell=1)
 ktap_has "--script and --append reach the kernel command line" "$got" "lab.run=/lab/x.sh lab.shell=1'"
@@ -68,7 +72,7 @@ ktap_is "16 CXL windows: the whole -M option" \
 	"$rc|$(echo "$m" | grep -o 'cxl-fmw\.[0-9]*\.targets\.[0-9]*=' | wc -l)|${m##*,}|$(echo "$got" | grep -o 'cxl-fmw' | wc -l)" \
 	"0|64|cxl-fmw.15.size=1G|80"
 ktap_has "16 CXL windows: the kernel command line is untouched" "$got" \
-	" -append 'console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=cxl-16-windows lab.mods=cxl_acpi' -device "
+	" -append 'console=ttyS0 loglevel=5 printk.time=1 panic=-1 idle=halt lab.topology=cxl-16-windows lab.mods=cxl_acpi' -device "
 
 # long paths: kept whole, or refused (a path must fit PATH_MAX)
 w=/$(head -c 4055 /dev/zero | tr '\0' w)

@@ -12,13 +12,22 @@
  *   memcpy_to_bar  userspace memcpy into the BAR (mmap of /dev/devmemlabN)
  *   memcpy_ram     userspace memcpy RAM to RAM
  * Order 9 uses THP buffers and DML_MIGRATE_COMPOUND; order 0 uses
- * MADV_NOHUGEPAGE buffers. One warm-up, then -i iterations (default 5);
+ * MADV_NOHUGEPAGE buffers. On a device with a DMA engine (the lab's
+ * accelerator) every migration and kcopy runs twice: "copy": "engine" (the
+ * module's default there) and "copy": "cpu" (DML_MIGRATE_CPU_COPY, the CPU
+ * through BAR2), and "engine/cpu" compares them. Every sys_to_dev and
+ * dev_to_sys also says where the kernel's time went (the module's
+ * per-phase clock, summed over the iterations): migrate_vma_setup,
+ * destination allocation + folio init, the copy, migrate_vma_pages,
+ * migrate_vma_finalize, and what fraction of the ioctl's time they cover. One warm-up, then -i iterations (default 5);
  * the median is reported with min and max. GB/s = 10^9 bytes per second.
  * "9 vs kcopy" compares order-9 migration with the in-kernel copy of the
  * same bytes (the ceiling a single-copy migration can reach), "9 vs memcpy"
  * with userspace memcpy into the BAR.
  * The table goes to stdout, JSON to -o (default /results/dml-bench.json).
- *   dml-bench [-d DEV] [-i N] [-o FILE] [SIZE_MIB...]   (default 2 8 32 128 256 512)
+ *   dml-bench [-d DEV] [-i N] [-o FILE] [-9] [SIZE_MIB...]   (default 2 8 32 128 256 512)
+ * -9: order 9 only (the link-model sweep of make bench-accel); -k: the
+ * kcopy ceilings only (the engine's and the CPU's copy, no migration).
  */
 #include <json.h>
 #include <sys/mman.h>
@@ -28,8 +37,15 @@
 #define MB (1ul << 20)
 #define THP (2 * MB)
 
-static int fd, iters = 5;
+static int fd, iters = 5, only9, only_kcopy;
 static json_object *results;
+
+static int engine;	/* the device copies with a DMA engine */
+
+static const char *const phase_names[DML_PHASES] = {
+	[DML_PH_SETUP] = "setup", [DML_PH_ALLOC] = "alloc", [DML_PH_COPY] = "copy",
+	[DML_PH_PAGES] = "pages", [DML_PH_FINALIZE] = "finalize",
+};
 
 struct meas {
 	const char *direction;
@@ -38,6 +54,9 @@ struct meas {
 	double gbps[64];
 	int n;
 	double order9_fraction;	/* of the pages on the device, in order-9 folios; <0 = n/a */
+	const char *copy;	/* "engine" or "cpu" */
+	int phases;		/* phase_ms and kernel_ms are measured */
+	double phase_ms[DML_PHASES], kernel_ms;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -68,12 +87,37 @@ static void record(struct meas *m)
 	json_object_object_add(o, "iterations", json_object_new_int(m->n));
 	if (m->order9_fraction >= 0)
 		json_object_object_add(o, "order9_fraction", json_object_new_double(m->order9_fraction));
+	json_object_object_add(o, "copy", json_object_new_string(m->copy));
+	if (m->phases) {
+		json_object *ph = json_object_new_object();
+		double sum = 0;
+
+		for (int i = 0; i < DML_PHASES; i++) {
+			json_object_object_add(ph, phase_names[i], json_object_new_double(m->phase_ms[i]));
+			sum += m->phase_ms[i];
+		}
+		json_object_object_add(o, "phases_ms", ph);
+		json_object_object_add(o, "kernel_ms", json_object_new_double(m->kernel_ms));
+		json_object_object_add(o, "phase_sum_fraction",
+				       json_object_new_double(m->kernel_ms > 0 ? sum / m->kernel_ms : 0));
+	}
 	json_object_array_add(results, o);
-	printf("%-14s %5d %8zu %9.3f  (%.3f-%.3f, n=%d)", m->direction, m->order, m->size / MB,
-	       med, m->n ? m->gbps[0] : 0, m->n ? m->gbps[m->n - 1] : 0, m->n);
+	printf("%-14s %5d %8zu %-6s %9.3f  (%.3f-%.3f, n=%d)", m->direction, m->order,
+	       m->size / MB, m->copy, med, m->n ? m->gbps[0] : 0, m->n ? m->gbps[m->n - 1] : 0, m->n);
 	if (m->order9_fraction >= 0)
 		printf("  %3.0f%% of pages in order-9 device folios", 100 * m->order9_fraction);
 	putchar('\n');
+	if (m->phases && m->kernel_ms > 0) {
+		double sum = 0;
+
+		printf("%-14s", "  phases");
+		for (int i = 0; i < DML_PHASES; i++) {
+			printf(" %s %.0f%%", phase_names[i], 100 * m->phase_ms[i] / m->kernel_ms);
+			sum += m->phase_ms[i];
+		}
+		printf("  (sum %.0f%% of %.1f ms in the kernel)\n", 100 * sum / m->kernel_ms,
+		       m->kernel_ms);
+	}
 	fflush(stdout);
 }
 
@@ -91,16 +135,27 @@ static double gbps(size_t bytes, double secs)
 	return secs > 0 ? bytes / secs / 1e9 : 0;
 }
 
-/* Migrate; *bytes is what actually moved (migration is best effort). */
-static int mig(int cmd, char *p, size_t len, int order, double *secs, size_t *bytes)
+/*
+ * Migrate; *bytes is what actually moved (migration is best effort). With
+ * @acc, its phase times are added there.
+ */
+static int mig(int cmd, char *p, size_t len, int order, int cpu, struct meas *acc, double *secs,
+	       size_t *bytes)
 {
 	struct dml_migrate m = { .addr = (uintptr_t)p, .npages = len / 4096,
-				 .flags = order ? DML_MIGRATE_COMPOUND : 0 };
+				 .flags = (order ? DML_MIGRATE_COMPOUND : 0) |
+					  (cpu ? DML_MIGRATE_CPU_COPY : 0) };
 	double t0 = dml_now();
 	int r = dml_ioctl(fd, cmd, &m);
 
 	*secs = dml_now() - t0;
 	*bytes = m.migrated * 4096;
+	if (acc) {
+		acc->phases = 1;
+		for (int i = 0; i < DML_PHASES; i++)
+			acc->phase_ms[i] += m.phase_nsec[i] / 1e6;
+		acc->kernel_ms += m.nsec / 1e6;
+	}
 	if (r || m.migrated < len / 4096 * 99 / 100) {
 		fprintf(stderr, "dml-bench: migration of %zu MiB moved %llu of %zu pages: %s\n",
 			len / MB, (unsigned long long)m.migrated, len / 4096, r ? strerror(-r) : "too few");
@@ -109,11 +164,17 @@ static int mig(int cmd, char *p, size_t len, int order, double *secs, size_t *by
 	return 0;
 }
 
-/* sys_to_dev, dev_to_sys and fault_to_sys for one size and order */
-static int bench_migration(size_t size, int order)
+/*
+ * sys_to_dev, dev_to_sys and fault_to_sys for one size and order; with
+ * @cpu, the CPU copies on an engine device (a CPU fault always uses the
+ * device's own path: fault_to_sys is left out then).
+ */
+static int bench_migration(size_t size, int order, int cpu)
 {
-	struct meas s2d = { .direction = "sys_to_dev", .order = order, .size = size }, d2s = { .direction = "dev_to_sys", .order = order, .size = size };
-	struct meas flt = { .direction = "fault_to_sys", .order = order, .size = size };
+	const char *copy = cpu || !engine ? "cpu" : "engine";
+	struct meas s2d = { .direction = "sys_to_dev", .order = order, .size = size, .copy = copy };
+	struct meas d2s = { .direction = "dev_to_sys", .order = order, .size = size, .copy = copy };
+	struct meas flt = { .direction = "fault_to_sys", .order = order, .size = size, .copy = copy };
 
 	d2s.order9_fraction = flt.order9_fraction = -1;
 	char *p = buffer(size, order);
@@ -125,7 +186,7 @@ static int bench_migration(size_t size, int order)
 	for (int it = -1; it < iters && !ret; it++) {
 		size_t moved;
 
-		ret |= mig(DML_IOC_TO_DEV, p, size, order, &secs, &moved);
+		ret |= mig(DML_IOC_TO_DEV, p, size, order, cpu, it >= 0 ? &s2d : NULL, &secs, &moved);
 		if (it >= 0)
 			s2d.gbps[s2d.n++] = gbps(moved, secs);
 		if (it == 0) {
@@ -135,10 +196,10 @@ static int bench_migration(size_t size, int order)
 			s2d.order9_fraction = st.live_pages ?
 				512.0 * ((st.live_pages - st.live_folios) / 511) / st.live_pages : 0;
 		}
-		ret |= mig(DML_IOC_TO_SYS, p, size, order, &secs, &moved);
+		ret |= mig(DML_IOC_TO_SYS, p, size, order, cpu, it >= 0 ? &d2s : NULL, &secs, &moved);
 		if (it >= 0)
 			d2s.gbps[d2s.n++] = gbps(moved, secs);
-		ret |= mig(DML_IOC_TO_DEV, p, size, order, &secs, &moved);
+		ret |= mig(DML_IOC_TO_DEV, p, size, order, cpu, NULL, &secs, &moved);
 		secs = dml_now();
 		for (size_t off = 0; off < size; off += 4096)
 			(void)*(volatile char *)(p + off);
@@ -150,23 +211,22 @@ static int bench_migration(size_t size, int order)
 		return -1;
 	record(&s2d);
 	record(&d2s);
-	record(&flt);
+	if (!(cpu && engine))
+		record(&flt);
 	return 0;
 }
 
-static int bench_ceilings(size_t size, char *bar, size_t bar_size)
+/* The module's copy alone (DML_IOC_KCOPY), both ways, by the engine or the CPU. */
+static int bench_kcopy(size_t size, int cpu)
 {
-	struct meas kto = { .direction = "kcopy_to_bar", .order = 9, .size = size }, kfrom = { .direction = "kcopy_from_bar", .order = 9, .size = size };
-	struct meas mbar = { .direction = "memcpy_to_bar", .order = 0, .size = size }, mram = { .direction = "memcpy_ram", .order = 0, .size = size };
+	const char *copy = cpu || !engine ? "cpu" : "engine";
+	struct meas kto = { .direction = "kcopy_to_bar", .order = 9, .size = size, .copy = copy };
+	struct meas kfrom = { .direction = "kcopy_from_bar", .order = 9, .size = size, .copy = copy };
 
-	kto.order9_fraction = kfrom.order9_fraction = mbar.order9_fraction = mram.order9_fraction = -1;
-	char *a = buffer(size, 1), *b = buffer(size, 1);
-
-	if (!a || !b || size > bar_size)
-		return -1;
+	kto.order9_fraction = kfrom.order9_fraction = -1;
 	for (int it = -1; it < iters; it++) {
-		struct dml_kcopy k = { .bytes = size, .direction = DML_KCOPY_TO_BAR };
-		double t0;
+		struct dml_kcopy k = { .bytes = size, .direction = DML_KCOPY_TO_BAR,
+				       .flags = cpu ? DML_KCOPY_CPU : 0 };
 
 		if (dml_ioctl(fd, DML_IOC_KCOPY, &k))
 			return -1;
@@ -177,6 +237,27 @@ static int bench_ceilings(size_t size, char *bar, size_t bar_size)
 			return -1;
 		if (it >= 0)
 			kfrom.gbps[kfrom.n++] = gbps(size, k.nsec / 1e9);
+	}
+	record(&kto);
+	record(&kfrom);
+	return 0;
+}
+
+static int bench_ceilings(size_t size, char *bar, size_t bar_size)
+{
+	struct meas mbar = { .direction = "memcpy_to_bar", .order = 0, .size = size, .copy = "cpu" };
+	struct meas mram = { .direction = "memcpy_ram", .order = 0, .size = size, .copy = "cpu" };
+
+	mbar.order9_fraction = mram.order9_fraction = -1;
+	char *a = buffer(size, 1), *b = buffer(size, 1);
+
+	if (!a || !b || size > bar_size)
+		return -1;
+	if (bench_kcopy(size, 0) || (engine && bench_kcopy(size, 1)))
+		return -1;
+	for (int it = -1; it < iters; it++) {
+		double t0;
+
 		t0 = dml_now();
 		memcpy(bar, a, size);
 		if (it >= 0)
@@ -188,19 +269,20 @@ static int bench_ceilings(size_t size, char *bar, size_t bar_size)
 	}
 	munmap(a, size);
 	munmap(b, size);
-	record(&kto);
-	record(&kfrom);
 	record(&mbar);
 	record(&mram);
 	return 0;
 }
 
-static double find(const char *dir, int order, size_t size)
+/* A median from this run; @copy NULL: the device's own path (the first recorded) */
+static double find(const char *dir, int order, size_t size, const char *copy)
 {
 	for (size_t i = 0; i < json_object_array_length(results); i++) {
 		json_object *o = json_object_array_get_idx(results, i), *v;
 
-		if (json_object_object_get_ex(o, "direction", &v) &&
+		if ((!copy || (json_object_object_get_ex(o, "copy", &v) &&
+			       !strcmp(json_object_get_string(v), copy))) &&
+		    json_object_object_get_ex(o, "direction", &v) &&
 		    !strcmp(json_object_get_string(v), dir) &&
 		    json_object_object_get_ex(o, "order", &v) && json_object_get_int(v) == order &&
 		    json_object_object_get_ex(o, "size_bytes", &v) &&
@@ -213,19 +295,23 @@ static double find(const char *dir, int order, size_t size)
 
 static void summary(const size_t *sizes, int nsizes)
 {
-	printf("\n%-8s %-12s %8s %8s %7s %13s %14s\n", "size", "direction", "order0", "order9",
-	       "9/0", "9 vs kcopy", "9 vs memcpy");
+	printf("\n%-8s %-12s %8s %8s %7s %13s %14s%s\n", "size", "direction", "order0", "order9",
+	       "9/0", "9 vs kcopy", "9 vs memcpy", engine ? "  9 engine/cpu" : "");
 	for (int i = 0; i < nsizes; i++) {
 		static const char *const dirs[] = { "sys_to_dev", "dev_to_sys", "fault_to_sys" };
 
 		for (int d = 0; d < 3; d++) {
-			double o0 = find(dirs[d], 0, sizes[i]), o9 = find(dirs[d], 9, sizes[i]);
-			double ceil = find(d ? "kcopy_from_bar" : "kcopy_to_bar", 9, sizes[i]);
-			double mc = find("memcpy_to_bar", 0, sizes[i]);
+			double o0 = find(dirs[d], 0, sizes[i], NULL), o9 = find(dirs[d], 9, sizes[i], NULL);
+			double ceil = find(d ? "kcopy_from_bar" : "kcopy_to_bar", 9, sizes[i], NULL);
+			double mc = find("memcpy_to_bar", 0, sizes[i], NULL);
+			double c9 = find(dirs[d], 9, sizes[i], "cpu");
 
-			printf("%5zuMiB %-12s %8.3f %8.3f %6.2fx %12.0f%% %13.0f%%\n", sizes[i] / MB,
+			printf("%5zuMiB %-12s %8.3f %8.3f %6.2fx %12.0f%% %13.0f%%", sizes[i] / MB,
 			       dirs[d], o0, o9, o0 > 0 ? o9 / o0 : 0, ceil > 0 ? 100 * o9 / ceil : 0,
 			       mc > 0 ? 100 * o9 / mc : 0);
+			if (engine && d < 2)
+				printf("  %12.2fx", c9 > 0 ? o9 / c9 : 0);
+			putchar('\n');
 		}
 	}
 }
@@ -239,13 +325,15 @@ int main(int argc, char **argv)
 	size_t bar_size;
 	char *bar;
 
-	while ((opt = getopt(argc, argv, "d:i:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:i:o:9k")) != -1) {
 		switch (opt) {
+		case '9': only9 = 1; break;
+		case 'k': only_kcopy = 1; break;
 		case 'd': dev = optarg; break;
 		case 'i': iters = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: dml-bench [-d DEV] [-i N] [-o FILE] [SIZE_MIB...]\n");
+			fprintf(stderr, "usage: dml-bench [-d DEV] [-i N] [-o FILE] [-9] [-k] [SIZE_MIB...]\n");
 			return 2;
 		}
 	}
@@ -267,6 +355,7 @@ int main(int argc, char **argv)
 	}
 	fd = dml_open_dev(dev);
 	st = dml_get_stats(fd);
+	engine = !!st.engine;
 	bar_size = st.npages * 4096;
 	bar = mmap(NULL, bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (bar == MAP_FAILED) {
@@ -274,18 +363,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	results = json_object_new_array();
-	printf("%-14s %5s %8s %9s  %s\n", "direction", "order", "MiB", "GB/s", "(min-max)");
+	printf("%-14s %5s %8s %-6s %9s  %s\n", "direction", "order", "MiB", "copy", "GB/s",
+	       "(min-max)");
 	for (int i = 0; i < nsizes && !ret; i++) {
 		if (sizes[i] > bar_size / 2) {
 			fprintf(stderr, "dml-bench: %zu MiB is more than half the device\n", sizes[i] / MB);
 			ret = 1;
 			break;
 		}
-		ret |= bench_migration(sizes[i], 0) || bench_migration(sizes[i], 9) ||
+		if (only_kcopy) {
+			ret |= bench_kcopy(sizes[i], 0) || (engine && bench_kcopy(sizes[i], 1));
+			continue;
+		}
+		ret |= (!only9 && bench_migration(sizes[i], 0, 0)) || bench_migration(sizes[i], 9, 0) ||
+		       (engine && ((!only9 && bench_migration(sizes[i], 0, 1)) ||
+				   bench_migration(sizes[i], 9, 1))) ||
 		       bench_ceilings(sizes[i], bar, bar_size);
 	}
 	munmap(bar, bar_size);
-	if (!ret)
+	if (!ret && !only_kcopy)
 		summary(sizes, nsizes);
 	if (json_object_to_file_ext(out, results, JSON_C_TO_STRING_PRETTY)) {
 		fprintf(stderr, "dml-bench: cannot write %s\n", out);

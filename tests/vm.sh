@@ -74,6 +74,20 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 		and .gbps > 0 and .iterations >= 1) | .direction] | unique | join(",")' "$json" 2>&1)" \
 	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
 
+# the same suite on the lab's accelerator, where its DMA engine copies, without
+# and with an IOMMU; plus dml-engine's errors, poison and stalls, and dml-bench's
+# engine and CPU paths with the per-phase breakdown
+for t in accel accel-iommu; do
+	boot "device-private $t" 0 -t "$t" --timeout 900 -- sh /lab/tests/device-private.sh
+	ktap_is "device-private $t: dml-bench has sys_to_dev and dev_to_sys of both orders by the engine and by the CPU" \
+		"$(jq -r '[.[] | select((.direction == "sys_to_dev" or .direction == "dev_to_sys") and .gbps > 0)
+			| "\(.direction)/\(.order)/\(.copy)"] | unique | join(",")' results/latest/dml-bench.json 2>&1)" \
+		"dev_to_sys/0/cpu,dev_to_sys/0/engine,dev_to_sys/9/cpu,dev_to_sys/9/engine,sys_to_dev/0/cpu,sys_to_dev/0/engine,sys_to_dev/9/cpu,sys_to_dev/9/engine"
+	ktap_is "device-private $t: dml-bench's phases sum to 90-100 % of each migration's kernel time" \
+		"$(jq -r '[.[] | select(.phases_ms) | .phase_sum_fraction | select(. < 0.9 or . > 1.0001)] | length' \
+			results/latest/dml-bench.json 2>&1)" 0
+done
+
 # every command of the device file at once, a minute, seed printed; rmmod returns
 boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
 

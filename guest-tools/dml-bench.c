@@ -55,8 +55,8 @@ struct meas {
 	int n;
 	double order9_fraction;	/* of the pages on the device, in order-9 folios; <0 = n/a */
 	const char *copy;	/* "engine" or "cpu" */
-	int phases;		/* phase_ms and kernel_ms are measured */
-	double phase_ms[DML_PHASES], kernel_ms;
+	int phases;		/* phase_ms, kernel_ms and wall_ms are measured */
+	double phase_ms[DML_PHASES], kernel_ms, wall_ms;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -98,8 +98,11 @@ static void record(struct meas *m)
 		}
 		json_object_object_add(o, "phases_ms", ph);
 		json_object_object_add(o, "kernel_ms", json_object_new_double(m->kernel_ms));
+		json_object_object_add(o, "wall_ms", json_object_new_double(m->wall_ms));
 		json_object_object_add(o, "phase_sum_fraction",
 				       json_object_new_double(m->kernel_ms > 0 ? sum / m->kernel_ms : 0));
+		json_object_object_add(o, "phase_sum_wall_fraction",
+				       json_object_new_double(m->wall_ms > 0 ? sum / m->wall_ms : 0));
 	}
 	json_object_array_add(results, o);
 	printf("%-14s %5d %8zu %-6s %9.3f  (%.3f-%.3f, n=%d)", m->direction, m->order,
@@ -115,8 +118,9 @@ static void record(struct meas *m)
 			printf(" %s %.0f%%", phase_names[i], 100 * m->phase_ms[i] / m->kernel_ms);
 			sum += m->phase_ms[i];
 		}
-		printf("  (sum %.0f%% of %.1f ms in the kernel)\n", 100 * sum / m->kernel_ms,
-		       m->kernel_ms);
+		printf("  (sum %.0f%% of %.1f ms in the kernel, %.0f%% of the ioctls' %.1f ms)\n",
+		       100 * sum / m->kernel_ms, m->kernel_ms,
+		       m->wall_ms > 0 ? 100 * sum / m->wall_ms : 0, m->wall_ms);
 	}
 	fflush(stdout);
 }
@@ -155,6 +159,7 @@ static int mig(int cmd, char *p, size_t len, int order, int cpu, struct meas *ac
 		for (int i = 0; i < DML_PHASES; i++)
 			acc->phase_ms[i] += m.phase_nsec[i] / 1e6;
 		acc->kernel_ms += m.nsec / 1e6;
+		acc->wall_ms += *secs * 1e3;
 	}
 	if (r || m.migrated < len / 4096 * 99 / 100) {
 		fprintf(stderr, "dml-bench: migration of %zu MiB moved %llu of %zu pages: %s\n",

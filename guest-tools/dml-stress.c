@@ -17,6 +17,7 @@
  * as errors.
  * Usage: dml-stress [-d DEV] [-s SEED] [-t SECONDS] [-j THREADS] [-f MODES] [-x OPS] [-c] [-u]
  *   MODES: the fault-injection modes to switch, a bit mask of 1 << mode
+ *          (DML_FI_ENGINE_NOWAIT only on a device with a copy engine)
  *   (default: all; 0: none); -x OPS leaves commands out, a mask of
  *   1 << (alloc 0, free 1, to_dev 2, to_sys 3, read 4, mmap 5, reopen 6,
  *   fork 7, evict 8, scan 9, check 10, kcopy 11); -c: every migration
@@ -240,6 +241,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = dml_open_dev(dev);
+	/* only an engine has something to time out */
+	if (!dml_get_stats(fd).engine)
+		fmask &= ~(1u << DML_FI_ENGINE_NOWAIT);
 	ktap_header(4);
 	printf("# seed %llu, %u s, %u threads on %s, fault modes %#x\n", (unsigned long long)seed, secs,
 	       nthreads, dev, fmask);

@@ -84,7 +84,7 @@ ktap_is "16 CXL windows: the whole -machine option" \
 	"64|cxl-fmw.15.size=1G|80"
 ktap_is "16 CXL windows: the kernel command line is untouched" \
 	"$(xmllint --xpath 'string(/domain/os/cmdline)' "$tmp/fmw.xml")" \
-	"console=ttyS0 loglevel=5 printk.time=1 panic=-1 idle=halt lab.topology=cxl-16-windows lab.mods=cxl_acpi"
+	"console=ttyS0 loglevel=5 printk.time=1 panic=-1 lab.topology=cxl-16-windows lab.mods=cxl_acpi"
 
 # refused with one line, before anything exists
 f=tests/unit/topologies/libvirt/alias-clash.ini

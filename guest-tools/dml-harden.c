@@ -546,6 +546,21 @@ static long mem_available_mib(void)
 	return kib / 1024;
 }
 
+/* OOM kills since boot (/proc/vmstat oom_kill) */
+static long oom_kills(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static void oom_score_adj(const char *v)
 {
 	FILE *f = fopen("/proc/self/oom_score_adj", "w");
@@ -565,13 +580,17 @@ static int hung_up(int fd)
 }
 
 /*
- * A child that takes system memory in 4 MiB pieces until about @target_mib
- * is available (0: until the write end of pipe @until_fd closes, that is
- * until its holder exits), then waits for SIGTERM. It is never the OOM
- * killer's choice.
+ * A child that takes system memory in 1 MiB pieces until about @target_mib
+ * is available (0: until the OOM killer has killed once, or the write end
+ * of pipe @until_fd closes, that is until its holder exits), then waits for
+ * SIGTERM. It is never the OOM killer's choice, and it stops at the first
+ * kill: once the victim is reaped, another OOM would find nobody to kill
+ * and panic ("System is deadlocked on memory", seen when the victim's data
+ * was on device pages the reaper cannot free).
  */
 static pid_t hog(long target_mib, int until_fd)
 {
+	long kills = oom_kills();
 	int ready[2];
 	pid_t pid;
 	char c = 0;
@@ -581,8 +600,9 @@ static pid_t hog(long target_mib, int until_fd)
 	pid = fork();
 	if (pid == 0) {
 		oom_score_adj("-1000");
-		while (target_mib ? mem_available_mib() > target_mib : !hung_up(until_fd)) {
-			char *p = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE,
+		while (target_mib ? mem_available_mib() > target_mib :
+				    !hung_up(until_fd) && oom_kills() == kills) {
+			char *p = mmap(NULL, MB, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 			if (p == MAP_FAILED)
@@ -643,12 +663,14 @@ TEST_F_TIMEOUT(pressure, oom, 300)
 	ASSERT_EQ(0, pipe(alive));
 	owner = fork();
 	if (owner == 0) {
-		char *p = dml_buffer(len, 1);
+		char *p = dml_buffer(len, 1), *ballast = dml_buffer(128 * MB, 0);
 
 		close(alive[0]);
 		oom_score_adj("1000");
-		if (!p)
+		if (!p || !ballast)
 			_exit(1);
+		/* system memory the OOM reaper frees whatever the migrations hold */
+		dml_fill(ballast, 128 * MB, 0xf7);
 		dml_fill(p, len, 0xf6);
 		for (;;) {	/* migrations until the OOM killer comes */
 			dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, NULL);

@@ -6,6 +6,8 @@
 #   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=)
 #   make qemu     the lab's own qemu-system-x86_64 (build/qemu/), which the
 #                 accel topologies run on; make check builds it first
+#   make bench-accel  the accelerator's link sweep (ACCEL_LINKS= GB/s, default
+#                 2 4 8 16 32 64): engine vs CPU migration, docs/results/accel-bench.*
 # Both install what they need on a Debian 12 host (via sudo when not root).
 #
 # Knobs:
@@ -99,7 +101,7 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: all demo bench p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
+.PHONY: all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
 	initramfs qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -122,6 +124,11 @@ p2p: all
 bench: all
 	$(RUN) -t pci-bar --timeout 1800 --script /lab/bench.sh
 	@scripts/bench-report.sh results/latest docs/results
+
+# the accelerator: migration through its engine and the CPU, one boot per link bandwidth
+ACCEL_LINKS ?= 2 4 8 16 32 64
+bench-accel: all $(LAB_QEMU)
+	@RUN="$(RUN)" scripts/bench-accel.sh docs/results $(ACCEL_LINKS)
 
 check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) tests/run.sh

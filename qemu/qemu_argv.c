@@ -354,10 +354,10 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 	 * loglevel=5 puts WARNING-level lines on the console, where the verdict
 	 * reads them. Under TCG an SMP guest's MWAIT is a PAUSE: the idle loop
 	 * spins, and takes QEMU's big lock on every exit, starving the bottom
-	 * halves of the accelerator's engine (a round trip: 0.9 ms instead of
-	 * 0.3); with idle=halt an idle vCPU sleeps. Only there: it changes every
-	 * suite's timing (make check, 2026-12-01: three suites elsewhere failed
-	 * with it).
+	 * halves of the accelerator's engine (256 MiB sys->dev through it: 4.9
+	 * GB/s, 5.6 with idle=halt); with idle=halt an idle vCPU sleeps. Only
+	 * there: it changes every suite's timing (make check, 2026-12-01: three
+	 * suites elsewhere failed with it).
 	 */
 	fprintf(f, "console=ttyS0 loglevel=5 printk.time=1 panic=-1%s%s lab.topology=%s",
 		topo_has_kind(t, DEV_ACCEL) && !(o->accel && !strcmp(o->accel, "kvm")) ?

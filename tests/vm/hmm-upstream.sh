@@ -4,7 +4,8 @@
 # In-VM, pci-bar: the kernel's own device-memory tests, built from Debian's
 # linux-source-7.3 (lib/test_hmm.c, tools/testing/selftests/mm/hmm-tests.c),
 # validate the lab with a suite nobody here wrote. Their KTAP is this
-# suite's; every device-coherent variant skips (no coherent memory), and the
+# suite's; every device-coherent variant skips here (test_hmm loaded without
+# coherent memory; tests/vm/hmm-coherent.sh runs them on the BAR), and the
 # skip reasons travel with the results. benchmark_thp_migration sometimes
 # fails with ENOENT (migration is best effort: a page stays behind); it gets
 # one retry, reported in its result line. A second failure stays a failure.

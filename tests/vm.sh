@@ -79,16 +79,16 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 # and with an IOMMU; plus dml-engine's errors, poison and stalls, and dml-bench's
 # engine and CPU paths with the per-phase breakdown
 for t in accel accel-iommu; do
-	boot "device-private $t" 0 -t "$t" --timeout 900 -- sh /lab/tests/device-private.sh
+	boot "device-private $t" 0 -t "$t" --timeout 900 -- sh /lab/tests/device-private.sh 32
 	ktap_is "device-private $t: dml-bench has sys_to_dev and dev_to_sys of both orders by the engine and by the CPU" \
 		"$(jq -r '[.[] | select((.direction == "sys_to_dev" or .direction == "dev_to_sys") and .gbps > 0)
 			| "\(.direction)/\(.order)/\(.copy)"] | unique | join(",")' results/latest/dml-bench.json 2>&1)" \
 		"dev_to_sys/0/cpu,dev_to_sys/0/engine,dev_to_sys/9/cpu,dev_to_sys/9/engine,sys_to_dev/0/cpu,sys_to_dev/0/engine,sys_to_dev/9/cpu,sys_to_dev/9/engine"
-	# 2 MiB, one window: the window walk's own time is a larger part than at
-	# 256 MiB, where make bench-accel reports 99-100 %
-	ktap_is "device-private $t: dml-bench's phases sum to 80-100 % of each migration's time (kernel and ioctl)" \
+	# at 32 MiB (16 windows): an ioctl's own setup (~0.1-0.3 ms under TCG) is no
+	# longer a third of a one-window migration, as at 2 MiB under load
+	ktap_is "device-private $t: dml-bench's phases sum to 90-100 % of each migration's time (kernel and ioctl)" \
 		"$(jq -r '[.[] | select(.phases_ms) | .phase_sum_fraction, .phase_sum_wall_fraction
-			| select(. < 0.8 or . > 1.0001)] | length' results/latest/dml-bench.json 2>&1)" 0
+			| select(. < 0.9 or . > 1.0001)] | length' results/latest/dml-bench.json 2>&1)" 0
 done
 
 # every command of the device file at once, a minute, seed printed; rmmod returns

@@ -9,15 +9,15 @@
 # hazard of concurrent misuse and failure (its pressure tests run in a boot
 # of their own, tests/vm/pressure.sh; fsplit.ioctl, a known kernel issue,
 # alone in tests/vm.sh). Each producer is judged by its plan
-# and exit status too. Then a one-iteration dml-bench at 2 MiB leaves
-# /results/dml-bench.json for the host to check its fields (numbers are
-# measured by make demo, not here).
+# and exit status too. Then a one-iteration dml-bench (at $1 MiB, default 2)
+# leaves /results/dml-bench.json for the host to check its fields (numbers
+# are measured by make demo and make bench-accel, not here).
 . /lab/lib.sh
 ktap_devmemlab
 ktap_run "" dml-realloc -n 100000
 ktap_run "" dml-harden -F pressure -V ioctl
 # the engine's errors, poison and stalls (skipped where the CPU copies)
 ktap_run "" dml-engine
-ktap_check "dml-bench runs (one iteration, 2 MiB)" dml-bench -i 1 2
+ktap_check "dml-bench runs (one iteration, ${1:-2} MiB)" dml-bench -i 1 "${1:-2}"
 echo "1..$KTAP_N"
 ktap_done

@@ -118,6 +118,13 @@ FIXTURE_TEARDOWN(engine)
 	ASSERT_EQ((self)->s.dma_busy_frees, e_.dma_busy_frees);	\
 } while (0)
 
+/* A migration that must move all of [p, p + len) (order 9 where possible). */
+#define ASSERT_MIGRATES(self, cmd, p, len) do {			\
+	uint64_t m_ = 0;						\
+	ASSERT_EQ(0, dml_migrate((self)->fd, cmd, p, len, 1, &m_));	\
+	ASSERT_EQ((len) / 4096, m_);					\
+} while (0)
+
 static char *filled(size_t len, int huge, uint64_t tag)
 {
 	char *p = dml_buffer(len, huge);
@@ -173,8 +180,7 @@ TEST_F(engine, error_to_dev)
 	/* in system memory: reading it faults nothing back */
 	ASSERT_EQ(0, dml_verify(p, len, 0x5200));
 	ASSERT_EQ(a.faults, dml_get_stats(self->fd).faults);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	ASSERT_EQ(0, dml_verify(p, len, 0x5200));
 	munmap(p, len);
 	ASSERT_ENGINE_CLEAN(self);
@@ -187,15 +193,13 @@ TEST_F(engine, error_to_sys)
 	uint64_t moved = 1;
 
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_FAIL, 1, 0, 0));
 	ASSERT_EQ(-EIO, dml_migrate(self->fd, DML_IOC_TO_SYS, p, len, 1, &moved));
 	ASSERT_EQ(0, moved);
 	ASSERT_EQ(len / 4096, dml_get_stats(self->fd).live_pages);
 	ASSERT_EQ(0, dml_run_check(self->fd, NULL));
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_SYS, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_SYS, p, len);
 	ASSERT_EQ(0, dml_verify(p, len, 0x5300));
 	munmap(p, len);
 	ASSERT_ENGINE_CLEAN(self);
@@ -205,11 +209,9 @@ TEST_F(engine, poison)
 {
 	const size_t len = 4 * MB;
 	char *p = filled(len, 1, 0x5400);
-	uint64_t moved;
 
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_POISON, 0, 0, self->s.npages * 4096));
 	EXPECT_TRUE(dml_child_sigbus(p + MB));
 	ASSERT_EQ(-EBUSY, dml_ioctl(self->fd, DML_IOC_EVICT, NULL));
@@ -296,7 +298,6 @@ TEST_F(engine, stall_resume)
 	struct waiter m = { .fd = self->fd, .len = len, .tag = 0x5500 };
 	struct waiter f = { .fd = self->fd, .len = len, .tag = 0x5501 };
 	pthread_t tm, tf;
-	uint64_t moved;
 	unsigned long allocs;
 	double t;
 
@@ -304,8 +305,7 @@ TEST_F(engine, stall_resume)
 	f.p = filled(len, 1, f.tag);
 	ASSERT_NE(NULL, m.p);
 	ASSERT_NE(NULL, f.p);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, f.p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, f.p, len);
 	ASSERT_TRUE(set_timeout_ms(20000));
 	ASSERT_EQ(0, pthread_create(&tm, NULL, migrate_waiter, &m));
 	ASSERT_EQ(0, pthread_create(&tf, NULL, fault_waiter, &f));
@@ -353,8 +353,7 @@ TEST_F(engine, stall_timeout)
 	ASSERT_EQ(self->s.engine_timeouts + 1, dml_get_stats(self->fd).engine_timeouts);
 	ASSERT_EQ(0, dml_verify(p, len, 0x5600));
 	/* the reset ended the stall */
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	/* a CPU fault behind a stall: timed out, the engine reset, retried */
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 1, 0, 0));
 	ASSERT_EQ(0, dml_verify(p, len, 0x5600));
@@ -380,8 +379,7 @@ TEST_F(engine, nowait_witness)
 	ASSERT_EQ(0, dml_set_fault(self->fd, DML_FI_NONE, 0));
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 0, 0, 0));
 	/* the next copy resets the engine first: then all is well again */
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(len / 4096, moved);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	ASSERT_EQ(0, dml_verify(p, len, 0x5700));
 	munmap(p, len);
 	ASSERT_TRUE(dml_wait_live(self->fd, 0));

@@ -532,33 +532,31 @@ TEST_F_TIMEOUT(fsplit, shared, 120)
 /* --- memory pressure --- */
 DML_FIXTURE(pressure)
 
-static long mem_available_mib(void)
+/* The number after @key on its line of /proc file @path, or -1. */
+static long proc_value(const char *path, const char *key)
 {
+	size_t klen = strlen(key);
 	char line[128];
-	long kib = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	long v = -1;
+	FILE *f = fopen(path, "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+		if (!strncmp(line, key, klen) && sscanf(line + klen, " %ld", &v) == 1)
 			break;
 	if (f)
 		fclose(f);
-	return kib / 1024;
+	return v;
 }
 
-/* OOM kills since boot (/proc/vmstat oom_kill) */
+static long mem_available_mib(void)
+{
+	return proc_value("/proc/meminfo", "MemAvailable:") / 1024;
+}
+
+/* OOM kills since boot */
 static long oom_kills(void)
 {
-	char line[128];
-	long n = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "oom_kill %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
+	return proc_value("/proc/vmstat", "oom_kill ");
 }
 
 static void oom_score_adj(const char *v)

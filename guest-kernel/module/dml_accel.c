@@ -85,6 +85,7 @@ struct dml_accel {
 	wait_queue_head_t wq;
 	struct page *zero;		/* source of zero-fills */
 	dma_addr_t zero_dma;
+	dma_addr_t dma[ACC_RING - 1];	/* a batch's system side, under @lock */
 };
 
 static struct dml_accel *acc(struct dml_dev *dev)
@@ -220,13 +221,9 @@ static int dml_accel_copy(struct dml_dev *dev, const struct dml_xfer *x, unsigne
 {
 	struct dml_accel *a = acc(dev);
 	struct device *dmadev = &dev->pdev->dev;
-	dma_addr_t *dma;
 	unsigned int k, m, done = 0;
 	int ret = 0;
 
-	dma = kvcalloc(n, sizeof(*dma), GFP_KERNEL);
-	if (!dma)
-		return -ENOMEM;
 	mutex_lock(&a->lock);
 	if (a->orphans)
 		dml_accel_reset(a);	/* what DML_FI_ENGINE_NOWAIT left goes now */
@@ -237,30 +234,29 @@ static int dml_accel_copy(struct dml_dev *dev, const struct dml_xfer *x, unsigne
 
 			if (!t->sys) {
 				/* zero-fill: one descriptor per page from the zero page */
-				dma[done + k] = a->zero_dma;
+				a->dma[k] = a->zero_dma;
 				continue;
 			}
-			dma[done + k] = dma_map_page(dmadev, t->sys, 0, t->len,
-						     t->to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
-			if (dma_mapping_error(dmadev, dma[done + k])) {
+			a->dma[k] = dma_map_page(dmadev, t->sys, 0, t->len,
+						 t->to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+			if (dma_mapping_error(dmadev, a->dma[k])) {
 				ret = -EIO;
 				break;
 			}
 		}
 		if (!ret)
-			ret = dml_accel_batch(dev, &x[done], &dma[done], m);
+			ret = dml_accel_batch(dev, &x[done], a->dma, m);
 		/* nothing in flight any more (or NOWAIT's bug): unmap what was mapped */
 		while (k--) {
 			const struct dml_xfer *t = &x[done + k];
 
 			if (t->sys)
-				dma_unmap_page(dmadev, dma[done + k], t->len,
+				dma_unmap_page(dmadev, a->dma[k], t->len,
 					       t->to_dev ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
 		}
 		done += m;
 	}
 	mutex_unlock(&a->lock);
-	kvfree(dma);
 	return ret;
 }
 

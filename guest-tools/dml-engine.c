@@ -125,6 +125,13 @@ FIXTURE_TEARDOWN(engine)
 	ASSERT_EQ((len) / 4096, m_);					\
 } while (0)
 
+/* A migration that must fail with -@err and move nothing (order 9). */
+#define ASSERT_MIGRATE_FAILS(self, cmd, p, len, err) do {		\
+	uint64_t m_ = 1;						\
+	ASSERT_EQ(-(err), dml_migrate((self)->fd, cmd, p, len, 1, &m_));\
+	ASSERT_EQ(0, m_);						\
+} while (0)
+
 static char *filled(size_t len, int huge, uint64_t tag)
 {
 	char *p = dml_buffer(len, huge);
@@ -167,13 +174,11 @@ TEST_F(engine, error_to_dev)
 {
 	const size_t len = 4 * MB;
 	char *p = filled(len, 1, 0x5200);
-	uint64_t moved = 1;
 	struct dml_stats a;
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_FAIL, 1, 0, 0));
-	ASSERT_EQ(-EIO, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(0, moved);
+	ASSERT_MIGRATE_FAILS(self, DML_IOC_TO_DEV, p, len, EIO);
 	ASSERT_TRUE(dml_wait_live(self->fd, 0));
 	a = dml_get_stats(self->fd);
 	ASSERT_EQ(self->s.engine_errors + 1, a.engine_errors);
@@ -190,13 +195,11 @@ TEST_F(engine, error_to_sys)
 {
 	const size_t len = 4 * MB;
 	char *p = filled(len, 1, 0x5300);
-	uint64_t moved = 1;
 
 	ASSERT_NE(NULL, p);
 	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len);
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_FAIL, 1, 0, 0));
-	ASSERT_EQ(-EIO, dml_migrate(self->fd, DML_IOC_TO_SYS, p, len, 1, &moved));
-	ASSERT_EQ(0, moved);
+	ASSERT_MIGRATE_FAILS(self, DML_IOC_TO_SYS, p, len, EIO);
 	ASSERT_EQ(len / 4096, dml_get_stats(self->fd).live_pages);
 	ASSERT_EQ(0, dml_run_check(self->fd, NULL));
 	ASSERT_MIGRATES(self, DML_IOC_TO_SYS, p, len);
@@ -337,18 +340,16 @@ TEST_F(engine, stall_timeout)
 {
 	const size_t len = 4 * MB;
 	char *p = filled(len, 1, 0x5600);
-	uint64_t moved = 1;
 	double t;
 
 	ASSERT_NE(NULL, p);
 	ASSERT_TRUE(set_timeout_ms(500));
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 1, 0, 0));
 	t = dml_now();
-	ASSERT_EQ(-ETIMEDOUT, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
+	ASSERT_MIGRATE_FAILS(self, DML_IOC_TO_DEV, p, len, ETIMEDOUT);
 	t = dml_now() - t;
 	TH_LOG("sys->dev failed after %.2f s", t);
 	EXPECT_LT(0.45, t);
-	ASSERT_EQ(0, moved);
 	ASSERT_TRUE(dml_wait_live(self->fd, 0));
 	ASSERT_EQ(self->s.engine_timeouts + 1, dml_get_stats(self->fd).engine_timeouts);
 	ASSERT_EQ(0, dml_verify(p, len, 0x5600));
@@ -366,14 +367,12 @@ TEST_F(engine, nowait_witness)
 {
 	const size_t len = 2 * MB;
 	char *p = filled(len, 1, 0x5700);
-	uint64_t moved = 1;
 
 	ASSERT_NE(NULL, p);
 	ASSERT_TRUE(set_timeout_ms(300));
 	ASSERT_EQ(0, dml_set_fault(self->fd, DML_FI_ENGINE_NOWAIT, 0));
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 1, 0, 0));
-	ASSERT_EQ(-ETIMEDOUT, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
-	ASSERT_EQ(0, moved);
+	ASSERT_MIGRATE_FAILS(self, DML_IOC_TO_DEV, p, len, ETIMEDOUT);
 	/* the destination folio went back to the allocator under a queued descriptor */
 	ASSERT_LT(self->s.dma_busy_frees, dml_get_stats(self->fd).dma_busy_frees);
 	ASSERT_EQ(0, dml_set_fault(self->fd, DML_FI_NONE, 0));

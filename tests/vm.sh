@@ -295,8 +295,11 @@ if $LV start 2>"$tmp/lvd"; then
 		"5|devmemlab: FAIL pci-bar: libvirt could not start the domain: Cannot check QEMU binary /nonexistent/qemu-system-x86_64: No such file or directory"
 	chmod 711 "$tmp"	# nobody reaches its results directory: "nothing created" can fail
 	mkdir -m 777 "$tmp/nobody"
+	# the checkout may sit in a directory only root can enter (a mktemp -d clone): nobody
+	# gets the topology from a directory it can read
+	mkdir -m 755 "$tmp/topo" && install -m 644 topologies/pci-bar.ini "$tmp/topo/"
 	setpriv --reuid=65534 --regid=65534 --clear-groups $RUN --libvirt -t pci-bar \
-		--results "$tmp/nobody" >/dev/null 2>"$tmp/err"; rc=$?
+		--topologies "$tmp/topo" --results "$tmp/nobody" >/dev/null 2>"$tmp/err"; rc=$?
 	ktap_is "libvirt: a user libvirt refuses gets one line with libvirt's message (exit 5), nothing created" \
 		"$rc|$(wc -l < "$tmp/err")|$(cut -c1-35 "$tmp/err")|$(ls "$tmp/nobody")" \
 		"5|1|devmemlab: libvirt qemu:///system: |"

@@ -637,6 +637,22 @@ static void evict_release(char *a, char *b)
  * forever for it), fail the file's ioctls, zap its mapping, and the file
  * must still close cleanly.
  */
+/*
+ * After an unbind (or rmmod) of a CXL type-2 device, Linux 7.3 tears its
+ * endpoint down and queues a detach of the memdev's parent on the CXL bus
+ * workqueue: run late, it unbinds the device's next binding. Drain that
+ * queue (/sys/bus/cxl/flush, which cxl-cli uses) before binding again.
+ */
+static void cxl_settle(void)
+{
+	int f = open("/sys/bus/cxl/flush", O_WRONLY);
+
+	if (f >= 0 && write(f, "1", 1) != 1)
+		ktap_diag("/sys/bus/cxl/flush: %s", strerror(errno));
+	if (f >= 0)
+		close(f);
+}
+
 static void test_unbind_open(void)
 {
 	char bdf[64], link[PATH_MAX], cmd[256];
@@ -662,6 +678,7 @@ static void test_unbind_open(void)
 	if (bar != MAP_FAILED)
 		munmap(bar, 4096);
 	ok = !close(fd);
+	cxl_settle();
 	snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/drivers/devmemlab/bind", bdf);
 	r = system(cmd);
 	fd = dml_open_dev("/dev/devmemlab0");
@@ -697,6 +714,7 @@ static void test_evict(void)
 	r = system("rmmod devmemlab");
 	ktap_result(r == 0, "evict: rmmod with %s live device pages returns", "mapped");
 	ktap_result(evict_intact(a, b), "evict: after rmmod the data is intact in system memory");
+	cxl_settle();
 	r = system("modprobe devmemlab");
 	fd = dml_open_dev("/dev/devmemlab0");
 	ktap_result(!r && dml_get_stats(fd).free_pages == dml_get_stats(fd).npages,
@@ -711,7 +729,8 @@ static void test_evict(void)
 	close(fd);
 	r = system("d=$(basename $(readlink -f /sys/class/misc/devmemlab0/device)) && "
 		   "echo $d > /sys/bus/pci/drivers/devmemlab/unbind && "
-		   "test ! -e /dev/devmemlab0 && echo $d > /sys/bus/pci/drivers/devmemlab/bind");
+		   "test ! -e /dev/devmemlab0 && { ! test -e /sys/bus/cxl/flush || echo 1 > /sys/bus/cxl/flush; } && "
+		   "echo $d > /sys/bus/pci/drivers/devmemlab/bind");
 	ktap_result(r == 0 && evict_intact(a, b),
 		    "evict: sysfs unbind with live device pages: data intact, device binds again");
 	fd = dml_open_dev("/dev/devmemlab0");

@@ -234,6 +234,8 @@ static void emit_cxl_host_bridge(struct lvgen *g, const struct topo_device *d)
 	json_object *j = jdev("pxb-cxl", d->id);
 
 	jint(j, "bus_nr", d->bus_nr);
+	if (topo_hb_keeps_hdm(g->t, d))
+		json_object_object_add(j, "hdm_for_passthrough", json_object_new_boolean(1));
 	jbus(g, d, j);		/* a host bridge always sits on pcie.0 */
 	add_json(g, "-device", j);
 }
@@ -293,6 +295,21 @@ static void emit_accel(struct lvgen *g, const struct topo_device *d)
 	add_json(g, "-device", j);
 }
 
+static void emit_cxl_accel(struct lvgen *g, const struct topo_device *d)
+{
+	char memid[TOPO_ID_MAX + 8];
+	json_object *j;
+
+	ram_backend(g, d, 0, memid, sizeof(memid));
+	j = jdev("devmemlab-cxl-accel", d->id);
+	jstr(j, "memdev", memid);
+	jint(j, "bandwidth", d->bandwidth);
+	jint(j, "latency", d->latency);
+	json_object_object_add(j, "firmware-commit", json_object_new_boolean(d->fw_commit));
+	jstr(j, "bus", g->t->dev[d->bus].id);
+	add_json(g, "-device", j);
+}
+
 typedef void (*lv_emit_fn)(struct lvgen *, const struct topo_device *);
 
 static const lv_emit_fn emitters[DEV_KIND_COUNT] = {
@@ -305,6 +322,7 @@ static const lv_emit_fn emitters[DEV_KIND_COUNT] = {
 	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
 	[DEV_CXL_TYPE3] = emit_cxl_type3,
 	[DEV_ACCEL] = emit_accel,
+	[DEV_CXL_ACCEL] = emit_cxl_accel,
 	/* DEV_CXL_WINDOW is a machine property: -machine cxl-fmw... */
 };
 

@@ -214,10 +214,10 @@ static void emit_nvme(const struct topology *t, const struct topo_device *d,
 static void emit_cxl_host_bridge(const struct topology *t, const struct topo_device *d,
 				 const struct qemu_opts *o, struct argv *a)
 {
-	(void)t;
 	(void)o;
 	argv_add(a, "-device");
-	argv_addf(a, "pxb-cxl,id=%s,bus_nr=%d,bus=pcie.0", d->id, d->bus_nr);
+	argv_addf(a, "pxb-cxl,id=%s,bus_nr=%d,bus=pcie.0%s", d->id, d->bus_nr,
+		  topo_hb_keeps_hdm(t, d) ? ",hdm_for_passthrough=on" : "");
 }
 
 void qemu_cxl_rp_numbers(const struct topology *t, const struct topo_device *d,
@@ -272,6 +272,21 @@ static void emit_accel(const struct topology *t, const struct topo_device *d,
 		  (unsigned long long)d->bandwidth, (unsigned long long)d->latency, bus);
 }
 
+/* the same as a CXL type-2 device below a CXL root port; memory through HDM */
+static void emit_cxl_accel(const struct topology *t, const struct topo_device *d,
+			   const struct qemu_opts *o, struct argv *a)
+{
+	char sz[32];
+
+	(void)o;
+	argv_add(a, "-object");
+	argv_addf(a, "memory-backend-ram,id=mem-%s,size=%s", d->id, qemu_size(d->size, sz));
+	argv_add(a, "-device");
+	argv_addf(a, "devmemlab-cxl-accel,id=%s,memdev=mem-%s,bandwidth=%llu,latency=%llu,firmware-commit=%s,bus=%s",
+		  d->id, d->id, (unsigned long long)d->bandwidth, (unsigned long long)d->latency,
+		  d->fw_commit ? "on" : "off", t->dev[d->bus].id);
+}
+
 typedef void (*emit_fn)(const struct topology *, const struct topo_device *,
 			const struct qemu_opts *, struct argv *);
 
@@ -285,6 +300,7 @@ static const emit_fn emitters[DEV_KIND_COUNT] = {
 	[DEV_CXL_ROOT_PORT] = emit_cxl_root_port,
 	[DEV_CXL_TYPE3] = emit_cxl_type3,
 	[DEV_ACCEL] = emit_accel,
+	[DEV_CXL_ACCEL] = emit_cxl_accel,
 	/* DEV_CXL_WINDOW is a machine property, see qemu_cxl_machine_opts() */
 };
 
@@ -360,7 +376,7 @@ int qemu_kernel_cmdline(const struct topology *t, const struct qemu_opts *o,
 	 * suites elsewhere failed with it).
 	 */
 	fprintf(f, "console=ttyS0 loglevel=5 printk.time=1 panic=-1%s%s lab.topology=%s",
-		topo_has_kind(t, DEV_ACCEL) && !(o->accel && !strcmp(o->accel, "kvm")) ?
+		topo_has_accel(t) && !(o->accel && !strcmp(o->accel, "kvm")) ?
 		" idle=halt" : "", t->iommu ? " intel_iommu=on" : "", t->name);
 	for (int k = 0; k < DEV_KIND_COUNT; k++) {
 		const char *km = topo_kind_modules(k);

@@ -46,6 +46,8 @@ static const struct kind_info {
 	[DEV_CXL_WINDOW] = { "cxl-window", " targets size ", " targets size ", "", 0, 0 },
 	[DEV_ACCEL] = { "accel", " bus size bandwidth latency ", " size ", "",
 			PCIE0 | PARENT(DEV_ROOT_PORT) | PARENT(DEV_SWITCH_PORT), 0 },
+	[DEV_CXL_ACCEL] = { "cxl-accel", " bus size bandwidth latency firmware-commit ",
+			    " bus size ", "cxl_mem", PARENT(DEV_CXL_ROOT_PORT), 0 },
 };
 
 const char *topo_kind_name(enum dev_kind kind)
@@ -66,9 +68,22 @@ int topo_has_kind(const struct topology *t, enum dev_kind kind)
 	return 0;
 }
 
+int topo_has_accel(const struct topology *t)
+{
+	return topo_has_kind(t, DEV_ACCEL) || topo_has_kind(t, DEV_CXL_ACCEL);
+}
+
+int topo_hb_keeps_hdm(const struct topology *t, const struct topo_device *hb)
+{
+	for (int i = 0; i < t->ndev; i++)
+		if (t->dev[i].kind == DEV_CXL_ACCEL && &t->dev[t->dev[t->dev[i].bus].bus] == hb)
+			return 1;
+	return 0;
+}
+
 int topo_needs_lab_qemu(const struct topology *t)
 {
-	return topo_has_kind(t, DEV_ACCEL);
+	return topo_has_accel(t);
 }
 
 /* NUMBER[unit]SUFFIX with units[i] scaling by mult[i]; -1 if malformed */
@@ -338,6 +353,10 @@ static int parse_device_key(struct parser *p, int line, const char *key, char *v
 	} else if (!strcmp(key, "latency")) {
 		if (parse_duration(val, &d->latency))
 			return fail(p, line, "bad latency '%s' (a number, then ns, us or ms: 500ns)", val);
+	} else if (!strcmp(key, "firmware-commit")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return fail(p, line, "firmware-commit must be 'yes' or 'no'");
+		d->fw_commit = !strcmp(val, "yes");
 	} else if (!strcmp(key, "targets")) {
 		p->targets_line[p->cur] = line;
 		/* resolved once every host bridge is known: resolve_window() */
@@ -430,6 +449,11 @@ static int resolve_device(struct parser *p, int i, int *children)
 			return fail(p, p->size_line[i],
 				    "accel memory size must be a power of two of at least 1M");
 		break;
+	case DEV_CXL_ACCEL:
+		if (d->size & (d->size - 1) || d->size < SZ_256M)
+			return fail(p, p->size_line[i],
+				    "cxl-accel memory size must be a power of two of at least 256M");
+		break;
 	case DEV_NVME:
 		if (d->size % SZ_1M)
 			return fail(p, p->size_line[i], "nvme size must be a whole number of MiB");
@@ -462,11 +486,11 @@ static int resolve_window(struct parser *p, int i)
 	}
 	if (!w->ntargets || w->ntargets & (w->ntargets - 1))
 		return fail(p, p->targets_line[i], "number of targets must be 1, 2 or 4");
-	/* every type-3 below the targets must fit in the window */
+	/* every type-3 (and type-2) below the targets must fit in the window */
 	for (int j = 0; j < t->ndev; j++) {
 		int hb;
 
-		if (t->dev[j].kind != DEV_CXL_TYPE3)
+		if (t->dev[j].kind != DEV_CXL_TYPE3 && t->dev[j].kind != DEV_CXL_ACCEL)
 			continue;
 		hb = t->dev[t->dev[j].bus].bus;
 		for (int k = 0; k < w->ntargets; k++)
@@ -474,7 +498,7 @@ static int resolve_window(struct parser *p, int i)
 				need += t->dev[j].size;
 	}
 	if (need > w->size)
-		return fail(p, p->size_line[i], "window of %llu MiB is smaller than its %llu MiB of type-3 memory",
+		return fail(p, p->size_line[i], "window of %llu MiB is smaller than its %llu MiB of CXL memory",
 			    (unsigned long long)(w->size >> 20), (unsigned long long)(need >> 20));
 	return 0;
 }
@@ -535,13 +559,18 @@ static int resolve(struct parser *p)
 		struct topo_device *d = &t->dev[i];
 		int covered = 0;
 
-		if (d->kind != DEV_CXL_TYPE3)
+		if (d->kind != DEV_CXL_TYPE3 && !(d->kind == DEV_CXL_ACCEL && d->fw_commit))
 			continue;
+		/* firmware commits a type-2 device into a window of its host bridge alone */
 		for (int j = 0; j < t->ndev; j++)
 			for (int k = 0; t->dev[j].kind == DEV_CXL_WINDOW && k < t->dev[j].ntargets; k++)
-				covered |= t->dev[j].targets[k] == t->dev[d->bus].bus;
-		if (!covered)
+				covered |= t->dev[j].targets[k] == t->dev[d->bus].bus &&
+					   (d->kind == DEV_CXL_TYPE3 || t->dev[j].ntargets == 1);
+		if (!covered && d->kind == DEV_CXL_TYPE3)
 			return fail(p, d->line, "cxl-type3 '%s' has no cxl-window over its host bridge",
+				    d->id);
+		if (!covered)
+			return fail(p, d->line, "cxl-accel '%s' has firmware-commit = yes but no cxl-window with its host bridge as the only target",
 				    d->id);
 	}
 	return 0;

@@ -32,6 +32,7 @@ enum dev_kind {
 	DEV_CXL_TYPE3,		/* cxl-type3, volatile memory */
 	DEV_CXL_WINDOW,		/* fixed memory window (-M cxl-fmw.N...) */
 	DEV_ACCEL,		/* devmemlab-accel: the lab's QEMU build only */
+	DEV_CXL_ACCEL,		/* devmemlab-cxl-accel (CXL type 2): likewise */
 	DEV_KIND_COUNT
 };
 
@@ -45,6 +46,7 @@ struct topo_device {
 	char backing[TOPO_TEXT_MAX];		/* ivshmem: "" = lab-managed /dev/shm */
 	uint64_t bandwidth;		/* accel: link bytes per second, 0 = unlimited */
 	uint64_t latency;		/* accel: link latency in ns */
+	int fw_commit;			/* cxl-accel: firmware commits its HDM decoders */
 	int targets[4];			/* cxl-window: host bridge indices */
 	int ntargets;
 	int chassis;			/* assigned to ports */
@@ -67,6 +69,13 @@ const char *topo_kind_name(enum dev_kind kind);
 const char *topo_kind_modules(enum dev_kind kind);
 int topo_has_kind(const struct topology *t, enum dev_kind kind);
 /* Whether the topology needs the lab's own QEMU build (an accel device). */
+int topo_has_accel(const struct topology *t);
+/*
+ * Whether CXL host bridge hb keeps its HDM decoders with a single root
+ * port (pxb-cxl hdm_for_passthrough): it does when a type-2 device sits
+ * below it, whose decoders firmware (or the guest) commits through it.
+ */
+int topo_hb_keeps_hdm(const struct topology *t, const struct topo_device *hb);
 int topo_needs_lab_qemu(const struct topology *t);
 
 /*

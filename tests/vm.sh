@@ -76,9 +76,10 @@ ktap_is "device-private: dml-bench JSON has all 7 directions with tool, order, s
 	"dev_to_sys,fault_to_sys,kcopy_from_bar,kcopy_to_bar,memcpy_ram,memcpy_to_bar,sys_to_dev"
 
 # the same suite on the lab's accelerator, where its DMA engine copies, without
-# and with an IOMMU; plus dml-engine's errors, poison and stalls, and dml-bench's
+# and with an IOMMU, and as a CXL type-2 device whose memory is HDM in a region
+# firmware committed; plus dml-engine's errors, poison and stalls, and dml-bench's
 # engine and CPU paths with the per-phase breakdown
-for t in accel accel-iommu; do
+for t in accel accel-iommu cxl-type2; do
 	boot "device-private $t" 0 -t "$t" --timeout 900 -- sh /lab/tests/device-private.sh 32
 	ktap_is "device-private $t: dml-bench has sys_to_dev and dev_to_sys of both orders by the engine and by the CPU" \
 		"$(jq -r '[.[] | select((.direction == "sys_to_dev" or .direction == "dev_to_sys") and .gbps > 0)

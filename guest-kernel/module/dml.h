@@ -49,17 +49,25 @@ struct dml_backend {
 	int (*copy)(struct dml_dev *dev, const struct dml_xfer *x, unsigned int n);
 	bool (*dma_busy)(struct dml_dev *dev, u64 off, u64 len);
 	int (*engine)(struct dml_dev *dev, struct dml_engine *e);
+	/* the device memory is CXL HDM (type 2), not BAR2 */
+	bool cxl_hdm;
 };
 
 extern const struct dml_backend dml_ivshmem_backend;
 extern const struct dml_backend dml_accel_backend;
+extern const struct dml_backend dml_cxl_accel_backend;
+
+/* dml_cxl.c: the type-2 acceptance sequence; the HPA range of the region */
+int dml_cxl_probe(struct dml_dev *dev, struct range *hpa);
 
 struct dml_dev {
 	const struct dml_backend *ops;
 	void *priv;			/* the backend's */
 	struct pci_dev *pdev;
-	void *bar;			/* BAR2, memremap()ed write-back */
-	u64 size;			/* bytes of device memory (BAR2 below the p2p part) */
+	void *bar;			/* the device memory, memremap()ed write-back */
+	phys_addr_t mem_start;		/* where it is: BAR2, or the CXL region (HDM) */
+	u64 mem_len;			/* all of it: BAR2's length, or the region's */
+	u64 size;			/* bytes of device memory (below the p2p part) */
 	u64 p2p_size;			/* bytes at the end of BAR2 given to P2PDMA */
 	unsigned long npages;
 	unsigned long base_pfn;		/* first PFN of the device-private range */

@@ -349,8 +349,9 @@ static int dml_accel_init(struct dml_dev *dev)
 	if (!a->regs || readl(a->regs + ACC_MAGIC) != ACC_MAGIC_VALUE ||
 	    readl(a->regs + ACC_VERSION) >> 16 != 1 ||
 	    !(readl(a->regs + ACC_CAPS) & ACC_CAP_ENGINE) ||
-	    lo_hi_readq(a->regs + ACC_MEM_SIZE) != pci_resource_len(pdev, 2)) {
-		pci_err(pdev, "not a devmemlab accelerator of version 1 with an engine and BAR2 = memory\n");
+	    lo_hi_readq(a->regs + ACC_MEM_SIZE) != dev->mem_len) {
+		pci_err(pdev, "not a devmemlab accelerator of version 1 with an engine and %llu MiB of memory\n",
+			dev->mem_len >> 20);
 		ret = -ENODEV;
 		goto err;
 	}
@@ -407,4 +408,15 @@ const struct dml_backend dml_accel_backend = {
 	.copy = dml_accel_copy,
 	.dma_busy = dml_accel_dma_busy,
 	.engine = dml_accel_engine,
+};
+
+/* the same engine; the memory is the device's HDM in a CXL region */
+const struct dml_backend dml_cxl_accel_backend = {
+	.name = "cxl-accel",
+	.init = dml_accel_init,
+	.fini = dml_accel_fini,
+	.copy = dml_accel_copy,
+	.dma_busy = dml_accel_dma_busy,
+	.engine = dml_accel_engine,
+	.cxl_hdm = true,
 };

@@ -218,7 +218,7 @@ static int dml_mmap(struct file *file, struct vm_area_struct *vma)
 	r = dml_enter(dev, &idx);
 	if (r)
 		return r;
-	r = vm_iomap_memory(vma, pci_resource_start(dev->pdev, 2), dev->size);
+	r = vm_iomap_memory(vma, dev->mem_start, dev->size);
 	dml_exit(dev, idx);
 	return r;
 }
@@ -230,6 +230,54 @@ static const struct file_operations dml_fops = {
 	.unlocked_ioctl = dml_ioctl,
 	.mmap = dml_mmap,
 };
+
+/*
+ * Where the device memory is: BAR2 ([0, size) device-private data, the
+ * last p2p_mib MiB P2PDMA), or a type-2 device's HDM, the CXL region the
+ * kernel assembled from the decoders firmware committed.
+ */
+static int dml_find_memory(struct dml_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	struct range hpa;
+	int ret;
+
+	dev->p2p_size = (u64)p2p_mib << 20;
+	if (dev->ops->cxl_hdm) {
+		if (dev->p2p_size) {
+			pci_err(pdev, "p2p_mib=%u: P2PDMA is BAR memory, a type-2 device has HDM\n",
+				p2p_mib);
+			return -EINVAL;
+		}
+		ret = dml_cxl_probe(dev, &hpa);
+		if (ret)
+			return ret;
+		dev->mem_start = hpa.start;
+		dev->mem_len = range_len(&hpa);
+		dev->size = ALIGN_DOWN(dev->mem_len, PMD_SIZE);
+		return dev->size ? 0 : -ENODEV;
+	}
+	ret = pci_request_region(pdev, 2, dev->name);
+	if (ret)
+		return ret;
+	dev->mem_start = pci_resource_start(pdev, 2);
+	dev->mem_len = pci_resource_len(pdev, 2);
+	if (dev->p2p_size > dev->mem_len / 2) {
+		pci_err(pdev, "p2p_mib=%u is more than half of BAR2\n", p2p_mib);
+		ret = -EINVAL;
+		goto err;
+	}
+	dev->size = ALIGN_DOWN(dev->mem_len - dev->p2p_size, PMD_SIZE);
+	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) || !dev->size) {
+		pci_err(pdev, "BAR2 is not a memory BAR of at least 2 MiB\n");
+		ret = -ENODEV;
+		goto err;
+	}
+	return 0;
+err:
+	pci_release_region(pdev, 2);
+	return ret;
+}
 
 static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -256,23 +304,10 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pci_enable_device_mem(pdev);
 	if (ret)
 		goto err_ida;
-	ret = pci_request_region(pdev, 2, dev->name);
+	ret = dml_find_memory(dev);
 	if (ret)
 		goto err_disable;
-	dev->p2p_size = (u64)p2p_mib << 20;
-	if (dev->p2p_size > pci_resource_len(pdev, 2) / 2) {
-		pci_err(pdev, "p2p_mib=%u is more than half of BAR2\n", p2p_mib);
-		ret = -EINVAL;
-		goto err_region;
-	}
-	/* BAR2: [0, size) device-private data, [len - p2p_size, len) P2PDMA */
-	dev->size = ALIGN_DOWN(pci_resource_len(pdev, 2) - dev->p2p_size, PMD_SIZE);
-	if (!(pci_resource_flags(pdev, 2) & IORESOURCE_MEM) || !dev->size) {
-		pci_err(pdev, "BAR2 is not a memory BAR of at least 2 MiB\n");
-		ret = -ENODEV;
-		goto err_region;
-	}
-	dev->bar = memremap(pci_resource_start(pdev, 2), dev->size, MEMREMAP_WB);
+	dev->bar = memremap(dev->mem_start, dev->size, MEMREMAP_WB);
 	if (!dev->bar) {
 		ret = -ENOMEM;
 		goto err_region;
@@ -303,8 +338,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_mem;
 	pci_set_drvdata(pdev, dev);
-	pci_info(pdev, "%s: BAR2 %llu MiB as device-private pfns %#lx-%#lx, copies by %s\n",
-		 dev->name, dev->size >> 20, dev->base_pfn, dev->base_pfn + dev->npages - 1,
+	pci_info(pdev, "%s: %s %llu MiB as device-private pfns %#lx-%#lx, copies by %s\n",
+		 dev->name, dev->ops->cxl_hdm ? "CXL HDM" : "BAR2", dev->size >> 20,
+		 dev->base_pfn, dev->base_pfn + dev->npages - 1,
 		 dev->ops->engine ? "the DMA engine" : "the CPU");
 	if (dev->p2p_size)
 		pci_info(pdev, "%s: BAR2 last %llu MiB published as P2PDMA memory\n", dev->name,
@@ -319,7 +355,8 @@ err_backend:
 err_unmap:
 	memunmap(dev->bar);
 err_region:
-	pci_release_region(pdev, 2);
+	if (!dev->ops->cxl_hdm)
+		pci_release_region(pdev, 2);
 err_disable:
 	pci_disable_device(pdev);
 err_ida:
@@ -365,9 +402,11 @@ static void dml_remove(struct pci_dev *pdev)
 	if (dev->ops->fini)
 		dev->ops->fini(dev);
 	memunmap(dev->bar);
-	pci_release_region(pdev, 2);
+	if (!dev->ops->cxl_hdm)
+		pci_release_region(pdev, 2);
 	pci_disable_device(pdev);
 	ida_free(&dml_ida, dev->id);
+	/* a type-2 device's memdev and region go after this, with its devres */
 	kref_put(&dev->ref, dml_dev_free);	/* open files keep it until release */
 }
 
@@ -376,6 +415,8 @@ static const struct pci_device_id dml_pci_ids[] = {
 	  .driver_data = (kernel_ulong_t)&dml_ivshmem_backend },
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, 0x00de),		/* devmemlab-accel */
 	  .driver_data = (kernel_ulong_t)&dml_accel_backend },
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, 0x00df),		/* devmemlab-cxl-accel */
+	  .driver_data = (kernel_ulong_t)&dml_cxl_accel_backend },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, dml_pci_ids);
@@ -390,3 +431,4 @@ module_pci_driver(dml_pci_driver);
 
 MODULE_DESCRIPTION("devmemlab: PCI BAR memory as device-private large folios, copied by the CPU or a DMA engine");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("CXL");

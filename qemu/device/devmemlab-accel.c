@@ -12,13 +12,26 @@
  * completes no earlier than latency + len / bandwidth of virtual time after it
  * started (the link model).
  *
- * The register-level description is docs/accel-datasheet.md in devmemlab.
+ * devmemlab-cxl-accel is the same device with a CXL type-2 personality: a
+ * CXL.mem device below a cxl-rp whose device memory is reached through one
+ * HDM decoder in a CXL fixed memory window instead of BAR2 (which holds the
+ * CXL component registers then). With firmware-commit=on it does what
+ * platform firmware does for a type-2 device at boot: after every reset it
+ * programs and commits (and with firmware-lock=on, locks) a decoder of its
+ * host bridge and its own decoder 0 so that the memory sits at the start of
+ * the window's free space. While decoder 0 is committed, the decoded range
+ * is a RAM alias of the backing memory inside the window: guest accesses run
+ * at memory speed, not through the window's per-access MMIO path.
+ *
+ * The register-level description is docs/accel-datasheet.md and
+ * docs/cxl-type2.md in devmemlab.
  *
  * Copyright (c) 2026 the devmemlab authors
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "qemu/host-utils.h"
 #include "qemu/bitops.h"
@@ -30,12 +43,23 @@
 #include "hw/pci/pcie.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
+#include "hw/pci/pci_bridge.h"
+#include "hw/pci/pcie_port.h"
+#include "hw/cxl/cxl.h"
+#include "hw/i386/pc.h"
 #include "migration/vmstate.h"
 #include "system/hostmem.h"
 #include "qom/object.h"
 
 #define TYPE_DEVMEMLAB_ACCEL "devmemlab-accel"
 OBJECT_DECLARE_SIMPLE_TYPE(AccelState, DEVMEMLAB_ACCEL)
+#define TYPE_DEVMEMLAB_CXL_ACCEL "devmemlab-cxl-accel"
+
+#define ACCEL_CXL_DEVICE_ID 0x00df
+#define ACCEL_CXL_ROOT_PORT "cxl-rp"          /* QEMU's TYPE_CXL_ROOT_PORT */
+#define ACCEL_CXL_COMPONENT_BAR 2           /* the type-2 personality's */
+#define ACCEL_CXL_GRANULE   (256 * MiB)     /* HDM decoder granularity */
+#define DVSEC_CTRL_MEM_ENABLE   (1u << 2)
 
 #define ACCEL_DEVICE_ID     0x00de
 #define ACCEL_CLASS         0x1200      /* processing accelerator */
@@ -133,6 +157,14 @@ struct AccelState {
     /* link model: properties */
     uint64_t bandwidth;         /* bytes per second, 0: unlimited */
     uint64_t latency;           /* ns */
+
+    /* CXL type-2 personality (devmemlab-cxl-accel) */
+    bool cxl;
+    bool fw_commit;             /* property firmware-commit */
+    bool fw_lock;               /* property firmware-lock */
+    CXLComponentState cxl_cstate;
+    MemoryRegion hdm_alias;     /* the whole device memory, as RAM */
+    MemoryRegion *hdm_window;   /* the window it is mapped in, or NULL */
 
     QEMUBH *bh;
     QEMUTimer timer;
@@ -601,6 +633,292 @@ static void accel_timer(void *opaque)
     accel_run(opaque);
 }
 
+/*
+ * CXL type-2 personality. Only decoder 0 exists; its range is the device
+ * memory from DPA 0 (no skip), the configuration firmware leaves.
+ */
+static uint64_t accel_hdm_reg64(uint32_t *regs, int lo)
+{
+    return ((uint64_t)regs[lo + 1] << 32) | (regs[lo] & 0xf0000000);
+}
+
+static CXLFixedWindow *accel_cxl_window(hwaddr base, uint64_t size)
+{
+    Object *m = object_dynamic_cast(qdev_get_machine(), TYPE_PC_MACHINE);
+    GList *it;
+
+    for (it = m ? PC_MACHINE(m)->cxl_devices_state.fixed_windows : NULL;
+         it; it = it->next) {
+        CXLFixedWindow *fw = it->data;
+
+        if (base >= fw->base && size <= fw->size &&
+            base - fw->base <= fw->size - size) {
+            return fw;
+        }
+    }
+    return NULL;
+}
+
+/* Map the device memory where committed decoder 0 decodes it, or unmap it. */
+static void accel_cxl_map_hdm(AccelState *s)
+{
+    uint32_t *regs = s->cxl_cstate.crb.cache_mem_registers;
+    uint32_t ctrl = regs[R_CXL_HDM_DECODER0_CTRL];
+    hwaddr base = accel_hdm_reg64(regs, R_CXL_HDM_DECODER0_BASE_LO);
+    uint64_t size = accel_hdm_reg64(regs, R_CXL_HDM_DECODER0_SIZE_LO);
+    uint64_t skip = accel_hdm_reg64(regs, R_CXL_HDM_DECODER0_DPA_SKIP_LO);
+    CXLFixedWindow *fw;
+
+    if (s->hdm_window) {
+        memory_region_del_subregion(s->hdm_window, &s->hdm_alias);
+        s->hdm_window = NULL;
+    }
+    if (!FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED) ||
+        !ARRAY_FIELD_EX32(regs, CXL_HDM_DECODER_GLOBAL_CONTROL,
+                          HDM_DECODER_ENABLE)) {
+        return;
+    }
+    if (size != s->devmem_size || skip ||
+        FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, IW)) {
+        qemu_log_mask(LOG_UNIMP, "%s: decoder 0 committed with size 0x%"
+                      PRIx64 ", skip 0x%" PRIx64 ", ways %u: only the whole "
+                      "device memory, no skip, no interleave is mapped\n",
+                      TYPE_DEVMEMLAB_CXL_ACCEL, size, skip,
+                      (unsigned)FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, IW));
+        return;
+    }
+    fw = accel_cxl_window(base, size);
+    if (!fw) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: decoder 0 committed at 0x%"
+                      HWADDR_PRIx " (0x%" PRIx64 " bytes), outside every CXL "
+                      "fixed memory window: not mapped\n",
+                      TYPE_DEVMEMLAB_CXL_ACCEL, base, size);
+        return;
+    }
+    memory_region_add_subregion_overlap(&fw->mr, base - fw->base,
+                                        &s->hdm_alias, 1);
+    s->hdm_window = &fw->mr;
+}
+
+static void accel_cxl_reg_write(void *opaque, hwaddr offset, uint64_t value,
+                                unsigned size)
+{
+    CXLComponentState *cstate = opaque;
+    AccelState *s = container_of(cstate, AccelState, cxl_cstate);
+    uint32_t *regs = cstate->crb.cache_mem_registers;
+    uint32_t ctrl = regs[R_CXL_HDM_DECODER0_CTRL];
+    bool commit;
+
+    if (offset >= A_CXL_HDM_DECODER0_BASE_LO &&
+        offset <= A_CXL_HDM_DECODER0_DPA_SKIP_HI &&
+        FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED) &&
+        FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: write 0x%" PRIx64 " to 0x%"
+                      HWADDR_PRIx ": HDM decoder 0 is locked\n",
+                      TYPE_DEVMEMLAB_CXL_ACCEL, value, offset);
+        return;
+    }
+    if (offset == A_CXL_HDM_DECODER0_CTRL) {
+        commit = FIELD_EX32(value, CXL_HDM_DECODER0_CTRL, COMMIT);
+        value = FIELD_DP32(value, CXL_HDM_DECODER0_CTRL, ERR, 0);
+        value = FIELD_DP32(value, CXL_HDM_DECODER0_CTRL, COMMITTED, commit);
+    }
+    regs[offset / 4] = value;
+    if (offset == A_CXL_HDM_DECODER0_CTRL ||
+        offset == A_CXL_HDM_DECODER_GLOBAL_CONTROL) {
+        accel_cxl_map_hdm(s);
+    }
+}
+
+static void accel_hdm_program(uint32_t *regs, int n, hwaddr base,
+                              uint64_t size, uint32_t target_or_skip,
+                              bool lock)
+{
+    int inc = R_CXL_HDM_DECODER1_BASE_LO - R_CXL_HDM_DECODER0_BASE_LO;
+    uint32_t ctrl = 0;
+
+    regs[R_CXL_HDM_DECODER0_BASE_LO + n * inc] = base & 0xf0000000;
+    regs[R_CXL_HDM_DECODER0_BASE_HI + n * inc] = base >> 32;
+    regs[R_CXL_HDM_DECODER0_SIZE_LO + n * inc] = size & 0xf0000000;
+    regs[R_CXL_HDM_DECODER0_SIZE_HI + n * inc] = size >> 32;
+    regs[R_CXL_HDM_DECODER0_TARGET_LIST_LO + n * inc] = target_or_skip;
+    regs[R_CXL_HDM_DECODER0_TARGET_LIST_HI + n * inc] = 0;
+    /* 1 way, 256 B granularity, device-coherent target (HDM-D: type 2) */
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, lock);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED, 1);
+    regs[R_CXL_HDM_DECODER0_CTRL + n * inc] = ctrl;
+    ARRAY_FIELD_DP32(regs, CXL_HDM_DECODER_GLOBAL_CONTROL,
+                     HDM_DECODER_ENABLE, 1);
+}
+
+/*
+ * What platform firmware does for a type-2 device at boot: the device's
+ * memory at the first free address of the window over its host bridge,
+ * decoded by a host-bridge decoder (target: the root port) and the
+ * endpoint's decoder 0, both committed. Runs in the reset's exit phase,
+ * after every device (the host bridge too) has reset its registers.
+ */
+static void accel_cxl_firmware_commit(AccelState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    PCIDevice *rp = pci_bridge_get_device(pci_get_bus(pdev));
+    int inc = R_CXL_HDM_DECODER1_BASE_LO - R_CXL_HDM_DECODER0_BASE_LO;
+    uint32_t *hb_regs, *regs = s->cxl_cstate.crb.cache_mem_registers;
+    uint16_t dvsec = range_lob(&s->cxl_cstate.dvsecs[PCIE_CXL_DEVICE_DVSEC]);
+    CXLFixedWindow *fw = NULL;
+    Object *host = NULL;
+    CXLHost *hb;
+    hwaddr base;
+    GList *it;
+    Object *m;
+    int n;
+
+    if (rp && object_dynamic_cast(OBJECT(rp), ACCEL_CXL_ROOT_PORT)) {
+        host = object_dynamic_cast(OBJECT(BUS(pci_get_bus(rp))->parent),
+                                   TYPE_PXB_CXL_HOST);
+    }
+    if (!host) {
+        warn_report_once("%s: firmware commit: not below a CXL root port of "
+                         "a CXL host bridge: nothing committed",
+                         TYPE_DEVMEMLAB_CXL_ACCEL);
+        return;
+    }
+    hb = PXB_CXL_HOST(host);
+    if (hb->passthrough) {
+        warn_report_once("%s: firmware commit: the host bridge has no HDM "
+                         "decoders (pxb-cxl needs hdm_for_passthrough=on): "
+                         "nothing committed", TYPE_DEVMEMLAB_CXL_ACCEL);
+        return;
+    }
+    m = object_dynamic_cast(qdev_get_machine(), TYPE_PC_MACHINE);
+    for (it = m ? PC_MACHINE(m)->cxl_devices_state.fixed_windows : NULL;
+         it && !fw; it = it->next) {
+        CXLFixedWindow *w = it->data;
+
+        if (w->num_targets == 1 && w->target_hbs[0]->cxl_host_bridge == hb) {
+            fw = w;
+        }
+    }
+    if (!fw) {
+        warn_report_once("%s: firmware commit: no non-interleaved CXL fixed "
+                         "memory window over its host bridge: nothing "
+                         "committed", TYPE_DEVMEMLAB_CXL_ACCEL);
+        return;
+    }
+    /* the host bridge's next free decoder, above what is committed */
+    hb_regs = hb->cxl_cstate.crb.cache_mem_registers;
+    base = fw->base;
+    for (n = 0; n < CXL_HDM_DECODER_COUNT; n++) {
+        if (!FIELD_EX32(hb_regs[R_CXL_HDM_DECODER0_CTRL + n * inc],
+                        CXL_HDM_DECODER0_CTRL, COMMITTED)) {
+            break;
+        }
+        base = accel_hdm_reg64(hb_regs, R_CXL_HDM_DECODER0_BASE_LO + n * inc) +
+               accel_hdm_reg64(hb_regs, R_CXL_HDM_DECODER0_SIZE_LO + n * inc);
+    }
+    if (n == CXL_HDM_DECODER_COUNT || base < fw->base ||
+        base - fw->base > fw->size || fw->base + fw->size - base <
+        s->devmem_size) {
+        warn_report_once("%s: firmware commit: no free decoder or no room "
+                         "for 0x%" PRIx64 " bytes in the window at 0x%"
+                         HWADDR_PRIx ": nothing committed",
+                         TYPE_DEVMEMLAB_CXL_ACCEL, s->devmem_size, fw->base);
+        return;
+    }
+    accel_hdm_program(hb_regs, n, base, s->devmem_size,
+                      PCIE_PORT(rp)->port, s->fw_lock);
+    accel_hdm_program(regs, 0, base, s->devmem_size, 0, s->fw_lock);
+    /* CXL.mem enabled; DVSEC range 1 says where, as firmware leaves it */
+    pci_set_word(pdev->config + dvsec + offsetof(CXLDVSECDevice, ctrl),
+                 pci_get_word(pdev->config + dvsec +
+                              offsetof(CXLDVSECDevice, ctrl)) |
+                 DVSEC_CTRL_MEM_ENABLE);
+    pci_set_long(pdev->config + dvsec + offsetof(CXLDVSECDevice, range1_base_hi),
+                 base >> 32);
+    pci_set_long(pdev->config + dvsec + offsetof(CXLDVSECDevice, range1_base_lo),
+                 base & 0xf0000000);
+    accel_cxl_map_hdm(s);
+}
+
+static void accel_cxl_build_dvsecs(AccelState *s)
+{
+    CXLComponentState *cstate = &s->cxl_cstate;
+    uint64_t size = s->devmem_size;
+
+    /*
+     * CXL device: Cache, IO and Mem capable, HwInit, one HDM range; range 1
+     * = the device memory, info valid and active (class and type as
+     * QEMU's cxl-type3 says them).
+     */
+    cxl_component_create_dvsec(cstate, CXL2_DEVICE,
+                               PCIE_CXL_DEVICE_DVSEC_LENGTH,
+                               PCIE_CXL_DEVICE_DVSEC,
+                               PCIE_CXL31_DEVICE_DVSEC_REVID,
+                               (uint8_t *)&(CXLDVSECDevice){
+        .cap = 0x1f,
+        .ctrl = 0x2,
+        .status2 = 0x2,
+        .range1_size_hi = size >> 32,
+        .range1_size_lo = (2 << 5) | (2 << 2) | 0x3 | (size & 0xf0000000),
+    });
+    cxl_component_create_dvsec(cstate, CXL2_DEVICE, REG_LOC_DVSEC_LENGTH,
+                               REG_LOC_DVSEC, REG_LOC_DVSEC_REVID,
+                               (uint8_t *)&(CXLDVSECRegisterLocator){
+        .reg0_base_lo = RBI_COMPONENT_REG | ACCEL_CXL_COMPONENT_BAR,
+    });
+    /* Flex Bus port: Cache, IO, Mem, 68B flit, trained as such */
+    cxl_component_create_dvsec(cstate, CXL2_DEVICE,
+                               PCIE_CXL3_FLEXBUS_PORT_DVSEC_LENGTH,
+                               PCIE_FLEXBUS_PORT_DVSEC,
+                               PCIE_CXL3_FLEXBUS_PORT_DVSEC_REVID,
+                               (uint8_t *)&(CXLDVSECPortFlexBus){
+        .cap = 0x27,
+        .ctrl = 0x07,
+        .status = 0x27,
+    });
+}
+
+static bool accel_cxl_realize(AccelState *s, Error **errp)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    ComponentRegisters *cregs = &s->cxl_cstate.crb;
+
+    if (s->devmem_size % ACCEL_CXL_GRANULE) {
+        error_setg(errp, "%s: memdev size 0x%" PRIx64 " is not a multiple "
+                   "of 256 MiB (an HDM decoder's granularity)",
+                   TYPE_DEVMEMLAB_CXL_ACCEL, s->devmem_size);
+        return false;
+    }
+    s->cxl_cstate.pdev = pdev;
+    s->cxl_cstate.dvsec_offset = 0x100;
+    accel_cxl_build_dvsecs(s);
+    cregs->special_ops = g_new0(MemoryRegionOps, 1);
+    cregs->special_ops->write = accel_cxl_reg_write;
+    cxl_component_register_block_init(OBJECT(s), &s->cxl_cstate,
+                                      TYPE_DEVMEMLAB_CXL_ACCEL);
+    pci_register_bar(pdev, ACCEL_CXL_COMPONENT_BAR,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64,
+                     &cregs->component_registers);
+    memory_region_init_alias(&s->hdm_alias, OBJECT(s),
+                             "devmemlab-cxl-accel-hdm", s->devmem, 0,
+                             s->devmem_size);
+    return true;
+}
+
+static void accel_cxl_reset(AccelState *s)
+{
+    uint32_t *regs = s->cxl_cstate.crb.cache_mem_registers;
+
+    /* RAS, link and HDM capabilities (the type-3 layout), one decoder */
+    cxl_component_register_init_common(regs,
+                                       s->cxl_cstate.crb.cache_mem_regs_write_mask,
+                                       CXL2_TYPE3_DEVICE);
+    ARRAY_FIELD_DP32(regs, CXL_HDM_DECODER_CAPABILITY, DECODER_COUNT,
+                     cxl_decoder_count_enc(1));
+    accel_cxl_map_hdm(s);
+}
+
 static void accel_realize(PCIDevice *pdev, Error **errp)
 {
     AccelState *s = DEVMEMLAB_ACCEL(pdev);
@@ -632,10 +950,25 @@ static void accel_realize(PCIDevice *pdev, Error **errp)
     memory_region_init_io(&s->mmio, OBJECT(s), &accel_mmio_ops, s,
                           "devmemlab-accel-mmio", ACCEL_MMIO_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
-    pci_register_bar(pdev, 2, PCI_BASE_ADDRESS_SPACE_MEMORY |
-                     PCI_BASE_ADDRESS_MEM_PREFETCH |
-                     PCI_BASE_ADDRESS_MEM_TYPE_64, s->devmem);
+    if (s->cxl) {
+        /* BAR2: component registers; the memory is reached through HDM */
+        if (!pci_is_express(pdev)) {
+            error_setg(errp, "%s must sit on a PCIe (CXL) port",
+                       TYPE_DEVMEMLAB_CXL_ACCEL);
+            host_memory_backend_set_mapped(s->hostmem, false);
+            return;
+        }
+        if (!accel_cxl_realize(s, errp)) {
+            host_memory_backend_set_mapped(s->hostmem, false);
+            return;
+        }
+    } else {
+        pci_register_bar(pdev, 2, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                         PCI_BASE_ADDRESS_MEM_PREFETCH |
+                         PCI_BASE_ADDRESS_MEM_TYPE_64, s->devmem);
+    }
     if (msix_init_exclusive_bar(pdev, ACCEL_VECTORS, 4, errp)) {
+        g_free(s->cxl_cstate.crb.special_ops);
         host_memory_backend_set_mapped(s->hostmem, false);
         return;
     }
@@ -655,12 +988,32 @@ static void accel_exit(PCIDevice *pdev)
     qemu_bh_delete(s->bh);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
+    if (s->hdm_window) {
+        memory_region_del_subregion(s->hdm_window, &s->hdm_alias);
+        s->hdm_window = NULL;
+    }
+    g_free(s->cxl_cstate.crb.special_ops);
     host_memory_backend_set_mapped(s->hostmem, false);
 }
 
-static void accel_reset(DeviceState *dev)
+static void accel_reset_hold(Object *obj, ResetType type)
 {
-    accel_engine_reset(DEVMEMLAB_ACCEL(dev));
+    AccelState *s = DEVMEMLAB_ACCEL(obj);
+
+    accel_engine_reset(s);
+    if (s->cxl) {
+        accel_cxl_reset(s);
+    }
+}
+
+/* after every device's hold phase: the host bridge's registers are reset */
+static void accel_reset_exit(Object *obj, ResetType type)
+{
+    AccelState *s = DEVMEMLAB_ACCEL(obj);
+
+    if (s->cxl && s->fw_commit) {
+        accel_cxl_firmware_commit(s);
+    }
 }
 
 static const Property accel_properties[] = {
@@ -668,6 +1021,11 @@ static const Property accel_properties[] = {
                      HostMemoryBackend *),
     DEFINE_PROP_UINT64("bandwidth", AccelState, bandwidth, 0),
     DEFINE_PROP_UINT64("latency", AccelState, latency, 0),
+};
+
+static const Property accel_cxl_properties[] = {
+    DEFINE_PROP_BOOL("firmware-commit", AccelState, fw_commit, false),
+    DEFINE_PROP_BOOL("firmware-lock", AccelState, fw_lock, true),
 };
 
 static const VMStateDescription accel_vmstate = {
@@ -679,6 +1037,7 @@ static void accel_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
 
     k->realize = accel_realize;
     k->exit = accel_exit;
@@ -686,7 +1045,8 @@ static void accel_class_init(ObjectClass *klass, void *data)
     k->device_id = ACCEL_DEVICE_ID;
     k->class_id = ACCEL_CLASS;
     k->revision = 1;
-    device_class_set_legacy_reset(dc, accel_reset);
+    rc->phases.hold = accel_reset_hold;
+    rc->phases.exit = accel_reset_exit;
     device_class_set_props(dc, accel_properties);
     dc->vmsd = &accel_vmstate;
     dc->desc = "devmemlab accelerator (device memory, DMA copy engine)";
@@ -704,9 +1064,37 @@ static const TypeInfo accel_info = {
     },
 };
 
+static void accel_cxl_instance_init(Object *obj)
+{
+    DEVMEMLAB_ACCEL(obj)->cxl = true;
+}
+
+static void accel_cxl_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->device_id = ACCEL_CXL_DEVICE_ID;
+    device_class_set_props(dc, accel_cxl_properties);
+    dc->desc = "devmemlab accelerator, CXL type-2 (HDM memory, DMA copy "
+               "engine)";
+}
+
+static const TypeInfo accel_cxl_info = {
+    .name          = TYPE_DEVMEMLAB_CXL_ACCEL,
+    .parent        = TYPE_DEVMEMLAB_ACCEL,
+    .instance_init = accel_cxl_instance_init,
+    .class_init    = accel_cxl_class_init,
+    .interfaces    = (InterfaceInfo[]) {
+        { INTERFACE_CXL_DEVICE },
+        { }
+    },
+};
+
 static void accel_register_types(void)
 {
     type_register_static(&accel_info);
+    type_register_static(&accel_cxl_info);
 }
 
 type_init(accel_register_types)

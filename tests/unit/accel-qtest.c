@@ -7,7 +7,12 @@
  * then checks the registers, copies both ways and device to device, the
  * completion write-back and MSI-X messages, the error status and guest-error
  * log line of bad descriptors, fault injection, and the link model's
- * completion time in virtual nanoseconds. Prints KTAP.
+ * completion time in virtual nanoseconds. Then devmemlab-cxl-accel, the
+ * type-2 personality, in a CXL machine (a second and third QEMU, with a QMP
+ * socket for system_reset and "info mtree"): with firmware-commit=on its
+ * memory is a RAM alias at the start of the window after every reset, and
+ * what is written there stays; with firmware-commit=off nothing is mapped.
+ * Prints KTAP.
  *
  *   accel-qtest QEMU LOGFILE
  */
@@ -19,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,13 +252,11 @@ static int log_count(const char *path, const char *what)
 
 static int log_has(const char *path, const char *what) { return log_count(path, what) > 0; }
 
-static void start_qemu(const char *qemu, const char *log)
+/* QEMU with -qtest on our pipes; argv: its arguments after the binary, NULL-terminated */
+static void start_qemu_argv(const char *qemu, char *const *argv)
 {
 	int in[2], out[2];
-	char dev[256];
 
-	snprintf(dev, sizeof(dev), "devmemlab-accel,memdev=dm,addr=04.0,bandwidth=%llu,latency=%llu",
-		 BANDWIDTH, LATENCY);
 	if (pipe(in) || pipe(out))
 		bail("pipe");
 	qemu_pid = fork();
@@ -262,10 +267,7 @@ static void start_qemu(const char *qemu, const char *log)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl(qemu, qemu, "-machine", "q35,accel=qtest", "-qtest", "stdio", "-display", "none",
-		      "-nodefaults", "-m", "64M", "-object", "memory-backend-ram,id=dm,size=1M",
-		      "-device", dev, "-d", "guest_errors", "-D", log, "-qtest-log", "/dev/null",
-		      (char *)NULL);
+		execv(qemu, argv);
 		fprintf(stderr, "accel-qtest: cannot run %s: %s\n", qemu, strerror(errno));
 		_exit(127);
 	}
@@ -275,6 +277,154 @@ static void start_qemu(const char *qemu, const char *log)
 	from_qemu = fdopen(out[0], "r");
 	if (!to_qemu || !from_qemu)
 		bail("fdopen");
+}
+
+static void start_qemu(const char *qemu, const char *log)
+{
+	char dev[256];
+	char *argv[] = { (char *)qemu, "-machine", "q35,accel=qtest", "-qtest", "stdio",
+			 "-display", "none", "-nodefaults", "-m", "64M",
+			 "-object", "memory-backend-ram,id=dm,size=1M", "-device", dev,
+			 "-d", "guest_errors", "-D", (char *)log, "-qtest-log", "/dev/null", NULL };
+
+	snprintf(dev, sizeof(dev), "devmemlab-accel,memdev=dm,addr=04.0,bandwidth=%llu,latency=%llu",
+		 BANDWIDTH, LATENCY);
+	start_qemu_argv(qemu, argv);
+}
+
+static void stop_qemu(int *status)
+{
+	kill(qemu_pid, SIGTERM);
+	waitpid(qemu_pid, status, 0);
+	fclose(to_qemu);
+	fclose(from_qemu);
+}
+
+/* --- devmemlab-cxl-accel: a CXL machine, and QMP beside qtest --- */
+static FILE *qmp_f;
+static char *qmp_line;
+static size_t qmp_cap;
+
+/* one QMP command; returns its reply line (events skipped) */
+static const char *qmp(const char *cmd)
+{
+	fprintf(qmp_f, "%s\n", cmd);
+	fflush(qmp_f);
+	while (getline(&qmp_line, &qmp_cap, qmp_f) > 0)
+		if (strstr(qmp_line, "\"return\"") || strstr(qmp_line, "\"error\""))
+			return qmp_line;
+	bail("QMP closed");
+	return NULL;
+}
+
+static void qmp_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1, i;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (i = 0; i < 100; i++) {	/* the socket appears once QEMU is up */
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		usleep(50000);
+	}
+	if (fd < 0)
+		bail("QMP socket");
+	qmp_f = fdopen(fd, "r+");
+	if (!qmp_f || getline(&qmp_line, &qmp_cap, qmp_f) < 0)
+		bail("QMP greeting");
+	qmp("{\"execute\":\"qmp_capabilities\"}");
+}
+
+/*
+ * Start address of the first "info mtree" line naming what (in the JSON
+ * string, lines end in "\n"), or -1: where an alias or region is mapped.
+ */
+static int64_t mtree_addr(const char *what)
+{
+	const char *r = qmp("{\"execute\":\"human-monitor-command\","
+			    "\"arguments\":{\"command-line\":\"info mtree\"}}");
+	const char *at = strstr(r, what), *l;
+
+	if (!at)
+		return -1;
+	for (l = at; l > r && strncmp(l - 2, "\\n", 2); l--)
+		;
+	while (*l == ' ')
+		l++;
+	return strtoll(l, NULL, 16);
+}
+
+static void start_cxl_qemu(const char *qemu, const char *log, const char *sock, int commit)
+{
+	char dev[256], qmpopt[300];
+	char *argv[] = { (char *)qemu, "-machine",
+			 "q35,accel=qtest,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
+			 "-qtest", "stdio", "-display", "none", "-nodefaults", "-m", "64M",
+			 "-device", "pxb-cxl,id=cxl.1,bus_nr=12,bus=pcie.0,hdm_for_passthrough=on",
+			 "-device", "cxl-rp,id=rp0,port=0,bus=cxl.1,chassis=1,slot=0",
+			 "-object", "memory-backend-ram,id=dm,size=256M", "-device", dev,
+			 "-qmp", qmpopt, "-d", "guest_errors", "-D", (char *)log,
+			 "-qtest-log", "/dev/null", NULL };
+
+	snprintf(dev, sizeof(dev), "devmemlab-cxl-accel,memdev=dm,bus=rp0,firmware-commit=%s",
+		 commit ? "on" : "off");
+	snprintf(qmpopt, sizeof(qmpopt), "unix:%s,server=on,wait=off", sock);
+	unlink(sock);
+	start_qemu_argv(qemu, argv);
+	qmp_connect(sock);
+}
+
+static void cxl_cases(const char *qemu, const char *log)
+{
+	char sock[256];
+	uint8_t a[4096], b[4096];
+	int64_t win, hdm;
+	int status;
+
+	snprintf(sock, sizeof(sock), "%s.qmp", log);
+	start_cxl_qemu(qemu, log, sock, 1);
+	win = mtree_addr("cxl-fixed-memory-region");
+	hdm = mtree_addr("devmemlab-cxl-accel-hdm");
+	ok(win > 0 && hdm == win,
+	   "cxl-accel, firmware-commit=on: after reset its memory is mapped at the window's start "
+	   "(window 0x%" PRIx64 ", HDM 0x%" PRIx64 ")", win, hdm);
+	pattern(a, sizeof(a), 7);
+	if (win > 0) {
+		mem_write(win + 0x0ffff000, a, sizeof(a));	/* the last page of 256 MiB */
+		mem_read(win + 0x0ffff000, b, sizeof(b));
+	}
+	ok(win > 0 && !memcmp(a, b, sizeof(a)),
+	   "what the CPU writes at the window's HPA reads back (RAM, not the window's MMIO path)");
+	qmp("{\"execute\":\"system_reset\"}");
+	hdm = mtree_addr("devmemlab-cxl-accel-hdm");
+	memset(b, 0, sizeof(b));
+	if (win > 0)
+		mem_read(win + 0x0ffff000, b, sizeof(b));
+	ok(hdm == win && !memcmp(a, b, sizeof(a)),
+	   "after system_reset firmware commits again: mapped at 0x%" PRIx64 ", data still there",
+	   hdm);
+	stop_qemu(&status);
+	fclose(qmp_f);
+
+	start_cxl_qemu(qemu, log, sock, 0);
+	win = mtree_addr("cxl-fixed-memory-region");
+	hdm = mtree_addr("devmemlab-cxl-accel-hdm");
+	if (win > 0) {
+		mem_write(win, a, sizeof(a));
+		mem_read(win, b, sizeof(b));
+	}
+	ok(win > 0 && hdm < 0 && memcmp(a, b, sizeof(a)),
+	   "cxl-accel, firmware-commit=off: nothing mapped, a write at the window does not stick");
+	stop_qemu(&status);
+	fclose(qmp_f);
+	unlink(sock);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the CXL QEMU exits cleanly on SIGTERM (wait status 0x%x)", status);
 }
 
 /* Firmware's job: BARs, memory decoding and bus mastering, MSI-X on */
@@ -395,7 +545,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: accel-qtest QEMU LOGFILE\n");
 		return 2;
 	}
-	printf("KTAP version 1\n1..24\n");
+	printf("KTAP version 1\n1..29\n");
 	fflush(stdout);
 	start_qemu(argv[1], argv[2]);
 
@@ -545,11 +695,10 @@ int main(int argc, char **argv)
 	     argv[2]);
 
 	/* as libqtest ends its QEMU: SIGTERM, a clean exit */
-	kill(qemu_pid, SIGTERM);
-	waitpid(qemu_pid, &status, 0);
-	fclose(to_qemu);
+	stop_qemu(&status);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "QEMU survived it all and exits cleanly on SIGTERM (wait status 0x%x)", status);
+	cxl_cases(argv[1], argv[2]);
 	printf("# %d of %d failed\n", test_failed, test_n);
 	return test_failed ? 1 : 0;
 }

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 Q=build/qemu/qemu-system-x86_64
 T=build/accel-qtest
-ktap_plan 24
+ktap_plan 29
 if [ ! -x "$Q" ] || [ ! -x "$T" ]; then
 	ktap_fail "the lab's QEMU and the qtest are built" "missing $Q or $T: run 'make qemu $T'"
 	exit 1

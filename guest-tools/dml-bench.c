@@ -28,6 +28,10 @@
  *   dml-bench [-d DEV] [-i N] [-o FILE] [-9] [SIZE_MIB...]   (default 2 8 32 128 256 512)
  * -9: order 9 only (the link-model sweep of make bench-accel); -k: the
  * kcopy ceilings only (the engine's and the CPU's copy, no migration).
+ *   dml-bench -m FILE [-i N] [-o FILE] [SIZE_MIB...]
+ * -m: only userspace memcpy into a shared mapping of FILE ("memcpy_to_map",
+ * with "target": FILE), no devmemlab needed: a devdax device of a CXL
+ * type-3 region, to set beside memcpy_to_bar of a type-2 device's HDM.
  */
 #include <json.h>
 #include <sys/mman.h>
@@ -57,6 +61,7 @@ struct meas {
 	const char *copy;	/* "engine" or "cpu" */
 	int phases;		/* phase_ms, kernel_ms and wall_ms are measured */
 	double phase_ms[DML_PHASES], kernel_ms, wall_ms;
+	int ok;			/* -m: the mapping read back what was written */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -279,6 +284,43 @@ static int bench_ceilings(size_t size, char *bar, size_t bar_size)
 	return 0;
 }
 
+/* userspace memcpy into a shared mapping of path (-m) */
+static int bench_map(const char *path, size_t size)
+{
+	struct meas m = { .direction = "memcpy_to_map", .order = 0, .size = size, .copy = "cpu",
+			  .order9_fraction = -1 };
+	int f = open(path, O_RDWR);
+	char *a = buffer(size, 1), *map;
+
+	map = f < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	if (map == MAP_FAILED || !a) {
+		fprintf(stderr, "dml-bench: map %zu MiB of %s: %s\n", size / MB, path, strerror(errno));
+		if (f >= 0)
+			close(f);
+		return -1;
+	}
+	for (int it = -1; it < iters; it++) {
+		double t0 = dml_now();
+
+		memcpy(map, a, size);
+		if (it >= 0)
+			m.gbps[m.n++] = gbps(size, dml_now() - t0);
+	}
+	m.ok = !memcmp(map, a, size);
+	munmap(map, size);
+	munmap(a, size);
+	close(f);
+	if (!m.ok) {
+		fprintf(stderr, "dml-bench: %s does not read back what was written\n", path);
+		return -1;
+	}
+	record(&m);
+	json_object_object_add(json_object_array_get_idx(results,
+							 json_object_array_length(results) - 1),
+			       "target", json_object_new_string(path));
+	return 0;
+}
+
 /* A median from this run; @copy NULL: the device's own path (the first recorded) */
 static double find(const char *dir, int order, size_t size, const char *copy)
 {
@@ -323,22 +365,24 @@ static void summary(const size_t *sizes, int nsizes)
 
 int main(int argc, char **argv)
 {
-	const char *dev = "/dev/devmemlab0", *out = "/results/dml-bench.json";
+	const char *dev = "/dev/devmemlab0", *out = "/results/dml-bench.json", *map = NULL;
 	size_t sizes[16] = { 2 * MB, 8 * MB, 32 * MB, 128 * MB, 256 * MB, 512 * MB };
 	int nsizes = 6, opt, ret = 0;
 	struct dml_stats st;
 	size_t bar_size;
 	char *bar;
 
-	while ((opt = getopt(argc, argv, "d:i:o:9k")) != -1) {
+	while ((opt = getopt(argc, argv, "d:i:o:9km:")) != -1) {
 		switch (opt) {
+		case 'm': map = optarg; break;
 		case '9': only9 = 1; break;
 		case 'k': only_kcopy = 1; break;
 		case 'd': dev = optarg; break;
 		case 'i': iters = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: dml-bench [-d DEV] [-i N] [-o FILE] [-9] [-k] [SIZE_MIB...]\n");
+			fprintf(stderr, "usage: dml-bench [-d DEV] [-i N] [-o FILE] [-9] [-k] [SIZE_MIB...]\n"
+				"       dml-bench -m FILE [-i N] [-o FILE] [SIZE_MIB...]\n");
 			return 2;
 		}
 	}
@@ -357,6 +401,19 @@ int main(int argc, char **argv)
 			}
 			sizes[nsizes++] = mib * MB;
 		}
+	}
+	if (map) {
+		results = json_object_new_array();
+		printf("%-14s %5s %8s %-6s %9s  %s\n", "direction", "order", "MiB", "copy", "GB/s",
+		       "(min-max)");
+		for (int i = 0; i < nsizes && !ret; i++)
+			ret = bench_map(map, sizes[i]);
+		if (!ret && json_object_to_file_ext(out, results, JSON_C_TO_STRING_PRETTY)) {
+			fprintf(stderr, "dml-bench: cannot write %s\n", out);
+			ret = 1;
+		}
+		json_object_put(results);
+		return ret ? 1 : 0;
 	}
 	fd = dml_open_dev(dev);
 	st = dml_get_stats(fd);

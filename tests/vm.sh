@@ -65,6 +65,7 @@ for f in topologies/*.ini; do
 	t=$(basename "$f" .ini)
 	# shellcheck disable=SC2046
 	boot "$t" 0 -t "$t" -- sh /lab/tests/devices.sh "$t" $(expectations "$t")
+	[ "$t" = cxl-type3 ] && cp results/latest/type3-memcpy.json "$tmp/" 2>/dev/null
 done
 
 # the device-private module and its checker (dml-realloc), and dml-bench's JSON
@@ -90,6 +91,24 @@ for t in accel accel-iommu cxl-type2; do
 	ktap_is "device-private $t: dml-bench's phases sum to 90-100 % of each migration's time (kernel and ioctl)" \
 		"$(jq -r '[.[] | select(.phases_ms) | .phase_sum_fraction, .phase_sum_wall_fraction
 			| select(. < 0.9 or . > 1.0001)] | length' results/latest/dml-bench.json 2>&1)" 0
+	cp results/latest/dml-bench.json "$tmp/bench-$t.json" 2>/dev/null
+done
+
+# CXL type-2 against type-3, this run's numbers: userspace memcpy into the
+# type-2 device's HDM (a RAM alias in the window) and into the type-3 region
+# (every access through QEMU's CXL window MMIO path); migration into HDM and
+# into the PCIe accelerator's BAR (same engine, same link model)
+gb() { jq -r "[.[] | select($2) | .gbps][0] // 0 | . * 1000 | round / 1000" "$1" 2>/dev/null || echo 0; }
+hdm=$(gb "$tmp/bench-cxl-type2.json" '.direction == "memcpy_to_bar"')
+t3=$(gb "$tmp/type3-memcpy.json" '.direction == "memcpy_to_map"')
+ratio=$(awk -v a="$hdm" -v b="$t3" 'BEGIN { printf "%.0f", b > 0 ? a / b : 0 }')
+ktap_is "cxl-type2: memcpy into HDM is at least 20x memcpy into a type-3 region ($hdm vs $t3 GB/s: ${ratio}x)" \
+	"$([ "$ratio" -ge 20 ] && echo yes)" yes
+for k in "sys_to_dev 9 engine" "dev_to_sys 9 engine" "sys_to_dev 9 cpu"; do
+	set -- $k
+	sel=".direction == \"$1\" and .order == $2 and .copy == \"$3\""
+	echo "# migration $1 order $2 ($3 copy), 32 MiB: HDM (cxl-type2) $(gb "$tmp/bench-cxl-type2.json" "$sel")" \
+		"GB/s, BAR (accel) $(gb "$tmp/bench-accel.json" "$sel") GB/s"
 done
 
 # every command of the device file at once, a minute, seed printed; rmmod returns

@@ -13,3 +13,13 @@ ktap_is "cxl list -R: one committed ram region of the device's size" \
 wait_for /dev/dax0.0 10
 ktap_check "the region is a devdax device (/dev/dax0.0)" test -c /dev/dax0.0
 ktap_is "dax0.0 size equals the region" "$(cat /sys/bus/dax/devices/dax0.0/size 2>/dev/null)" "$ram"
+# 7.3 leaves a CXL ram region's dax device to kmem (not loaded here): it
+# needs daxctl to become an enabled devdax device that can be mapped
+daxctl reconfigure-device -m devdax -f dax0.0 >/dev/null 2>&1
+ktap_is "daxctl: dax0.0 enabled as devdax (bound to device_dax)" \
+	"$(basename "$(readlink /sys/bus/dax/devices/dax0.0/driver)")" device_dax
+# userspace memcpy into the region, to set beside a type-2 device's HDM
+# (tests/vm.sh compares them): every access goes through QEMU's CXL window
+# MMIO path here
+ktap_check "memcpy into /dev/dax0.0 measured (dml-bench -m, 8 MiB)" \
+	dml-bench -m /dev/dax0.0 -i 3 -o /results/type3-memcpy.json 8

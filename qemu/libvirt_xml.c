@@ -281,30 +281,32 @@ static void emit_cxl_type3(struct lvgen *g, const struct topo_device *d)
 }
 
 /* the lab's device, which only the lab's QEMU (the domain's <emulator>) has */
-static void emit_accel(struct lvgen *g, const struct topo_device *d)
+static json_object *accel_json(struct lvgen *g, const struct topo_device *d, const char *driver)
 {
 	char memid[TOPO_ID_MAX + 8];
 	json_object *j;
 
 	ram_backend(g, d, 0, memid, sizeof(memid));
-	j = jdev("devmemlab-accel", d->id);
+	j = jdev(driver, d->id);
 	jstr(j, "memdev", memid);
 	jint(j, "bandwidth", d->bandwidth);
 	jint(j, "latency", d->latency);
+	return j;
+}
+
+static void emit_accel(struct lvgen *g, const struct topo_device *d)
+{
+	json_object *j = accel_json(g, d, "devmemlab-accel");
+
 	jbus(g, d, j);
 	add_json(g, "-device", j);
 }
 
+/* the same as a CXL type-2 device below a CXL root port */
 static void emit_cxl_accel(struct lvgen *g, const struct topo_device *d)
 {
-	char memid[TOPO_ID_MAX + 8];
-	json_object *j;
+	json_object *j = accel_json(g, d, "devmemlab-cxl-accel");
 
-	ram_backend(g, d, 0, memid, sizeof(memid));
-	j = jdev("devmemlab-cxl-accel", d->id);
-	jstr(j, "memdev", memid);
-	jint(j, "bandwidth", d->bandwidth);
-	jint(j, "latency", d->latency);
 	json_object_object_add(j, "firmware-commit", json_object_new_boolean(d->fw_commit));
 	jstr(j, "bus", g->t->dev[d->bus].id);
 	add_json(g, "-device", j);

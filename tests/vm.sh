@@ -101,7 +101,7 @@ done
 gb() { jq -r "[.[] | select($2) | .gbps][0] // 0 | . * 1000 | round / 1000" "$1" 2>/dev/null || echo 0; }
 hdm=$(gb "$tmp/bench-cxl-type2.json" '.direction == "memcpy_to_bar"')
 t3=$(gb "$tmp/type3-memcpy.json" '.direction == "memcpy_to_map"')
-ratio=$(awk -v a="$hdm" -v b="$t3" 'BEGIN { printf "%.0f", b > 0 ? a / b : 0 }')
+ratio=$(awk -v a="$hdm" -v b="$t3" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }')
 ktap_is "cxl-type2: memcpy into HDM is at least 20x memcpy into a type-3 region ($hdm vs $t3 GB/s: ${ratio}x)" \
 	"$([ "$ratio" -ge 20 ] && echo yes)" yes
 for k in "sys_to_dev 9 engine" "dev_to_sys 9 engine" "sys_to_dev 9 cpu"; do

@@ -93,6 +93,8 @@ struct dml_stats {
 	 * descriptor on their memory (read from the ring and HEAD): must be 0.
 	 */
 	__u64 dma_busy_frees;
+	__u64 coherent;		/* 1: MEMORY_DEVICE_COHERENT (module parameter coherent=1) */
+	__u64 base_pfn;		/* PFN of device page 0 */
 };
 
 /* DML_IOC_TO_DEV / DML_IOC_TO_SYS: migrate [addr, addr + npages * 4K) */

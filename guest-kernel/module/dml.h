@@ -69,8 +69,14 @@ struct dml_dev {
 	u64 mem_len;			/* all of it: BAR2's length, or the region's */
 	u64 size;			/* bytes of device memory (below the p2p part) */
 	u64 p2p_size;			/* bytes at the end of BAR2 given to P2PDMA */
+	/*
+	 * MEMORY_DEVICE_COHERENT: the struct pages are the device memory's own
+	 * PFNs, mapped into user page tables like system memory; else
+	 * MEMORY_DEVICE_PRIVATE on a free physical range (@res).
+	 */
+	bool coherent;
 	unsigned long npages;
-	unsigned long base_pfn;		/* first PFN of the device-private range */
+	unsigned long base_pfn;		/* first PFN of the pagemap (device page 0) */
 	struct resource *res;
 	struct dev_pagemap pgmap;
 	struct miscdevice misc;

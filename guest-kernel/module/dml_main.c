@@ -28,6 +28,9 @@ static DEFINE_IDA(dml_ida);
 static unsigned int p2p_mib;
 module_param(p2p_mib, uint, 0444);
 MODULE_PARM_DESC(p2p_mib, "MiB at the end of BAR2 to publish as P2PDMA memory (default 0)");
+static bool coherent;
+module_param(coherent, bool, 0444);
+MODULE_PARM_DESC(coherent, "serve the device memory as MEMORY_DEVICE_COHERENT, not DEVICE_PRIVATE (default 0)");
 
 /* In-kernel P2PDMA self-test: allocate, translate to a bus address, use, free. */
 static int dml_p2p_test(struct dml_dev *dev, struct dml_p2p_test *t)
@@ -243,6 +246,13 @@ static int dml_find_memory(struct dml_dev *dev)
 	int ret;
 
 	dev->p2p_size = (u64)p2p_mib << 20;
+	dev->coherent = coherent;
+	if (coherent && dev->p2p_size) {
+		/* both are pagemaps over the BAR: they would share memory sections */
+		pci_err(pdev, "coherent=1 with p2p_mib=%u: the P2PDMA tail is a pagemap of its own in the same BAR\n",
+			p2p_mib);
+		return -EINVAL;
+	}
 	if (dev->ops->cxl_hdm) {
 		if (dev->p2p_size) {
 			pci_err(pdev, "p2p_mib=%u: P2PDMA is BAR memory, a type-2 device has HDM\n",
@@ -338,8 +348,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_mem;
 	pci_set_drvdata(pdev, dev);
-	pci_info(pdev, "%s: %s %llu MiB as device-private pfns %#lx-%#lx, copies by %s\n",
+	pci_info(pdev, "%s: %s %llu MiB as device-%s pfns %#lx-%#lx, copies by %s\n",
 		 dev->name, dev->ops->cxl_hdm ? "CXL HDM" : "BAR2", dev->size >> 20,
+		 dev->coherent ? "coherent" : "private",
 		 dev->base_pfn, dev->base_pfn + dev->npages - 1,
 		 dev->ops->engine ? "the DMA engine" : "the CPU");
 	if (dev->p2p_size)

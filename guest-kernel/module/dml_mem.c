@@ -497,6 +497,31 @@ void dml_stats(struct dml_dev *dev, struct dml_stats *s)
 	s->engine_errors = atomic64_read(&dev->engine_errors);
 	s->engine_timeouts = atomic64_read(&dev->engine_timeouts);
 	s->dma_busy_frees = atomic64_read(&dev->dma_busy_frees);
+	s->coherent = dev->coherent;
+	s->base_pfn = dev->base_pfn;
+}
+
+/*
+ * memremap_pages() of a coherent range WARNs on System RAM and on a memory
+ * section (128 MiB on x86-64) shared with another pagemap: refuse both here,
+ * with one line, before anything is registered.
+ */
+static int dml_coherent_range_ok(struct dml_dev *dev)
+{
+	u64 sect = 1ull << SECTION_SIZE_BITS;
+
+	if (!IS_ALIGNED(dev->mem_start, sect) || !IS_ALIGNED(dev->size, sect)) {
+		pci_err(dev->pdev, "coherent=1: %pa + %llu MiB is not whole %llu MiB memory sections (another pagemap could share one)\n",
+			&dev->mem_start, dev->size >> 20, sect >> 20);
+		return -EINVAL;
+	}
+	if (region_intersects(dev->mem_start, dev->size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pci_err(dev->pdev, "coherent=1: %pa + %llu MiB overlaps System RAM\n",
+			&dev->mem_start, dev->size >> 20);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int dml_mem_init(struct dml_dev *dev)
@@ -524,15 +549,26 @@ int dml_mem_init(struct dml_dev *dev)
 	if (ret)
 		goto err_free;
 
-	/* struct pages on a free physical range; the data lives in BAR2 */
-	dev->res = request_free_mem_region(&iomem_resource, dev->size, dev->name);
-	if (IS_ERR(dev->res)) {
-		ret = PTR_ERR(dev->res);
-		goto err_buddy;
+	if (dev->coherent) {
+		/* struct pages of the device memory itself, mapped like RAM */
+		ret = dml_coherent_range_ok(dev);
+		if (ret)
+			goto err_buddy;
+		dev->res = NULL;
+		dev->pgmap.type = MEMORY_DEVICE_COHERENT;
+		dev->pgmap.range.start = dev->mem_start;
+		dev->pgmap.range.end = dev->mem_start + dev->size - 1;
+	} else {
+		/* struct pages on a free physical range; the data lives in BAR2 */
+		dev->res = request_free_mem_region(&iomem_resource, dev->size, dev->name);
+		if (IS_ERR(dev->res)) {
+			ret = PTR_ERR(dev->res);
+			goto err_buddy;
+		}
+		dev->pgmap.type = MEMORY_DEVICE_PRIVATE;
+		dev->pgmap.range.start = dev->res->start;
+		dev->pgmap.range.end = dev->res->end;
 	}
-	dev->pgmap.type = MEMORY_DEVICE_PRIVATE;
-	dev->pgmap.range.start = dev->res->start;
-	dev->pgmap.range.end = dev->res->end;
 	dev->pgmap.nr_range = 1;
 	dev->pgmap.ops = &dml_pgmap_ops;
 	dev->pgmap.owner = dev;
@@ -541,11 +577,12 @@ int dml_mem_init(struct dml_dev *dev)
 		ret = PTR_ERR(addr);
 		goto err_region;
 	}
-	dev->base_pfn = PHYS_PFN(dev->res->start);
+	dev->base_pfn = PHYS_PFN(dev->pgmap.range.start);
 	return 0;
 
 err_region:
-	release_mem_region(dev->res->start, resource_size(dev->res));
+	if (dev->res)
+		release_mem_region(dev->res->start, resource_size(dev->res));
 err_buddy:
 	gpu_buddy_fini(&dev->mm);
 err_free:
@@ -561,7 +598,8 @@ void dml_mem_fini(struct dml_dev *dev)
 	dml_set_fault(dev, DML_FI_NONE, 0);
 	/* memunmap_pages() waits until every device page is free (I-5) */
 	memunmap_pages(&dev->pgmap);
-	release_mem_region(dev->res->start, resource_size(dev->res));
+	if (dev->res)
+		release_mem_region(dev->res->start, resource_size(dev->res));
 	dml_drain_pending(dev);
 	gpu_buddy_fini(&dev->mm);
 	xa_destroy(&dev->fi_heads);

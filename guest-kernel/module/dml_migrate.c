@@ -119,12 +119,16 @@ static int dml_dev_alloc(struct dml_dev *dev, struct migrate_vma *args, struct d
 		struct page *spage = migrate_pfn_to_page(s);
 		unsigned long nr = 1;
 
-		if (!(s & MIGRATE_PFN_MIGRATE)) {
-			i++;
-			continue;
-		}
 		if (s & MIGRATE_PFN_COMPOUND)
 			nr = spage ? folio_nr_pages(page_folio(spage)) : HPAGE_PMD_NR;
+		/*
+		 * Not system memory: a PMD-mapped coherent THP is collected by
+		 * MIGRATE_VMA_SELECT_SYSTEM like a system one. It stays.
+		 */
+		if (!(s & MIGRATE_PFN_MIGRATE) || (spage && is_zone_device_page(spage))) {
+			i += s & MIGRATE_PFN_MIGRATE ? nr : 1;
+			continue;
+		}
 		if (!dml_dev_fill_entry(dev, args, i, nr, s & MIGRATE_PFN_COMPOUND, x, nx))
 			return -ENOMEM;
 		i += nr;
@@ -159,7 +163,9 @@ static int dml_sys_alloc(struct dml_dev *dev, struct migrate_vma *args, struct d
 		if (s & MIGRATE_PFN_COMPOUND)
 			order = folio_order(page_folio(spage));
 		nr = 1ul << order;
-		if (dml_uncharged(dev, spage)) {
+		/* not ours: system memory that MIGRATE_VMA_SELECT_SYSTEM collected stays */
+		if (!is_zone_device_page(spage) || page_pgmap(spage) != &dev->pgmap ||
+		    dml_uncharged(dev, spage)) {
 			i += nr;
 			addr += nr << PAGE_SHIFT;
 			continue;
@@ -274,10 +280,20 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 			.vma = vma, .src = src, .dst = dst, .start = addr, .end = next,
 			.pgmap_owner = dev,
 			.flags = to_dev ? MIGRATE_VMA_SELECT_SYSTEM :
-					  MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
+				 dev->coherent ? MIGRATE_VMA_SELECT_DEVICE_COHERENT :
+						 MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
 		};
 		if (m->flags & DML_MIGRATE_COMPOUND)
 			args.flags |= MIGRATE_VMA_SELECT_COMPOUND;
+		/*
+		 * 7.3.4 collects a present (PMD-mapped) THP only with SELECT_SYSTEM,
+		 * device-coherent or not: order-9 coherent folios come back as a
+		 * whole only so (dml_sys_alloc() leaves what is not ours). Never
+		 * without COMPOUND: the core would split a coherent THP like a
+		 * system one (docs/device-coherent.md, known issue).
+		 */
+		if (!to_dev && dev->coherent && (m->flags & DML_MIGRATE_COMPOUND))
+			args.flags |= MIGRATE_VMA_SELECT_SYSTEM;
 		t = ktime_get_ns();
 		ret = migrate_vma_setup(&args);
 		m->phase_nsec[DML_PH_SETUP] += dml_lap(&t);

@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-VM, pci-bar, accel and cxl-type2: devmemlab in MEMORY_DEVICE_COHERENT
+# mode (coherent=1) over the device's memory (an ivshmem BAR, the
+# accelerator's BAR with its engine copying, a type-2 device's HDM).
+# Bad input first: coherent=1 with the P2PDMA tail is refused with one line
+# and nothing registered. Then dml-coherent (kselftest harness): order 9 and
+# 0 both ways, in-place CPU access, eviction and rmmod with coherent pages
+# mapped, every byte checked, the checker clean after each test.
+. /lab/lib.sh
+modprobe devmemlab coherent=1 p2p_mib=64
+ktap_is "coherent=1 p2p_mib=64: refused with one line, no device file, no pagemap" \
+	"$(dmesg | grep -c 'coherent=1 with p2p_mib=64: the P2PDMA tail is a pagemap')|$(ls /dev/devmemlab* 2>/dev/null | wc -l)|$(grep -c devmemlab /proc/iomem)" \
+	"1|0|0"
+rmmod devmemlab
+[ -e /sys/bus/cxl/flush ] && echo 1 > /sys/bus/cxl/flush
+ktap_check "devmemlab.ko loads with coherent=1" modprobe devmemlab coherent=1
+ktap_has "it serves the device memory as device-coherent pages" "$(dmesg | grep 'devmemlab0: ')" \
+	"MiB as device-coherent pfns"
+ktap_run "" dml-coherent
+ktap_check "devmemlab.ko unloads" rmmod devmemlab
+echo "1..$KTAP_N"
+ktap_done

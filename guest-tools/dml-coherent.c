@@ -20,6 +20,14 @@
  *                      (7.3.4 collects a present huge PMD only for
  *                      SELECT_SYSTEM, and the module adds that only with
  *                      COMPOUND); with COMPOUND they come back
+ *   longterm_order0    FOLL_LONGTERM pins (io_uring fixed buffers) of
+ *                      order-0 coherent pages: the kernel migrates them to
+ *                      system memory first (coherent memory must stay
+ *                      unpinnable), intact, and the device pages are freed
+ *   known_longterm_large  (skipped unless DML_COHERENT_LONGTERM=1; run
+ *                      alone) the same over an order-9 coherent folio:
+ *                      migrate_device_coherent_folio() WARNs on a large
+ *                      folio, a known 7.3.4 issue
  *   known_split        (skipped unless DML_COHERENT_SPLIT=1; tests/vm.sh
  *                      runs it alone) DML_IOC_TO_DEV without COMPOUND over
  *                      a PMD-mapped coherent THP: the core splits it like a
@@ -28,6 +36,9 @@
  * Usage: dml-coherent [kselftest harness options]
  */
 #define _GNU_SOURCE
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -203,6 +214,66 @@ TEST_F(coh, order9_not_split)
 	ASSERT_EQ(0, dml_verify(p, len, 0x77));
 	ASSERT_MIGRATES(self, DML_IOC_TO_SYS, p, len, 1);
 	ASSERT_EQ(0, dml_verify(p, len, 0x77));
+	munmap(p, len);
+}
+
+/*
+ * Pin [p, p + len) for the long term as io_uring fixed buffers do
+ * (FOLL_LONGTERM), then unpin: 0, or -errno of the registration.
+ */
+static int longterm_pin(char *p, size_t len)
+{
+	struct io_uring_params prm = { 0 };
+	struct iovec iov = { .iov_base = p, .iov_len = len };
+	int ring = syscall(__NR_io_uring_setup, 4, &prm), r;
+
+	if (ring < 0)
+		return -errno;
+	r = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+	r = r < 0 ? -errno : 0;
+	if (!r)
+		syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0);
+	close(ring);
+	return r;
+}
+
+TEST_F(coh, longterm_order0)
+{
+	size_t len = 2 * MB;
+	char *p = dml_buffer(len, 0);
+
+	ASSERT_NE(NULL, p);
+	dml_fill(p, len, 0x88);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len, 0);
+	ASSERT_EQ(len / 4096, on_device(p, len, &self->s));
+	ASSERT_EQ(0, longterm_pin(p, len));
+	/* pinned pages may not stay in device memory: migrated out first */
+	ASSERT_EQ(0, on_device(p, len, &self->s));
+	ASSERT_EQ(0, dml_verify(p, len, 0x88));
+	EXPECT_TRUE(dml_wait_live(self->fd, 0));
+	munmap(p, len);
+}
+
+/*
+ * Known 7.3.4 issue: a FOLL_LONGTERM pin of a PMD-mapped order-9 coherent
+ * folio: migrate_device_coherent_folio() starts with
+ * WARN_ON_ONCE(folio_test_large(folio)). Run alone (tests/vm.sh), its
+ * verdict is that WARN.
+ */
+TEST_F(coh, known_longterm_large)
+{
+	size_t len = 2 * MB;
+	char *p;
+
+	if (!getenv("DML_COHERENT_LONGTERM"))
+		SKIP(return, "a known kernel issue, run alone: DML_COHERENT_LONGTERM=1 dml-coherent -t known_longterm_large");
+	p = dml_buffer(len, 1);
+	ASSERT_NE(NULL, p);
+	dml_fill(p, len, 0x99);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, p, len, 1);
+	ASSERT_EQ(0, longterm_pin(p, len));
+	ASSERT_EQ(0, on_device(p, len, &self->s));
+	ASSERT_EQ(0, dml_verify(p, len, 0x99));
 	munmap(p, len);
 }
 

@@ -129,6 +129,17 @@ ktap_known_issue "known kernel issue: a PMD-mapped device-coherent THP split lik
 	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
 	"7.3.4 splits a coherent THP that MIGRATE_VMA_SELECT_SYSTEM collected (exit $rc: ${line:-no such line}), see docs/device-coherent.md"
 
+# known kernel issue (7.3.4): a FOLL_LONGTERM pin (io_uring fixed buffer) of a
+# PMD-mapped order-9 coherent folio: migrate_device_coherent_folio() WARNs on a
+# large folio and the pin fails (EBUSY)
+$RUN -t pci-bar --results "$tmp/clong" -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_LONGTERM=1 dml-coherent -t known_longterm_large" \
+	>"$tmp/out" 2>"$tmp/err"; rc=$?
+line=$(grep -o -m 1 -E 'WARNING: mm/migrate_device.c:[0-9]+ at migrate_device_coherent_folio' \
+	"$tmp"/clong/pci-bar-*/console.log 2>/dev/null | head -n 1)
+ktap_known_issue "known kernel issue: FOLL_LONGTERM on a large device-coherent folio" \
+	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
+	"7.3.4's migrate_device_coherent_folio() takes order-0 folios only (exit $rc: ${line:-no such line}), see docs/device-coherent.md"
+
 # every command of the device file at once, a minute, seed printed; rmmod returns
 boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
 

@@ -7,6 +7,9 @@
  *   sys_to_dev     DML_IOC_TO_DEV of a filled buffer
  *   dev_to_sys     DML_IOC_TO_SYS back
  *   fault_to_sys   CPU reads fault the device pages back (migrate_to_ram)
+ *   read_in_place  instead, on device-coherent memory (devmemlab
+ *                  coherent=1): CPU reads of the pages where they are
+ * Every record says "memory": "private" or "coherent".
  *   kcopy_to_bar / kcopy_from_bar   the module's migration copy routine on
  *                  the same number of bytes, no migration (DML_IOC_KCOPY)
  *   memcpy_to_bar  userspace memcpy into the BAR (mmap of /dev/devmemlabN)
@@ -45,6 +48,7 @@ static int fd, iters = 5, only9, only_kcopy;
 static json_object *results;
 
 static int engine;	/* the device copies with a DMA engine */
+static int coherent;	/* MEMORY_DEVICE_COHERENT: the CPU reads device pages in place */
 
 static const char *const phase_names[DML_PHASES] = {
 	[DML_PH_SETUP] = "setup", [DML_PH_ALLOC] = "alloc", [DML_PH_COPY] = "copy",
@@ -93,6 +97,9 @@ static void record(struct meas *m)
 	if (m->order9_fraction >= 0)
 		json_object_object_add(o, "order9_fraction", json_object_new_double(m->order9_fraction));
 	json_object_object_add(o, "copy", json_object_new_string(m->copy));
+	if (fd > 0)	/* not -m */
+		json_object_object_add(o, "memory",
+				       json_object_new_string(coherent ? "coherent" : "private"));
 	if (m->phases) {
 		json_object *ph = json_object_new_object();
 		double sum = 0;
@@ -184,7 +191,8 @@ static int bench_migration(size_t size, int order, int cpu)
 	const char *copy = cpu || !engine ? "cpu" : "engine";
 	struct meas s2d = { .direction = "sys_to_dev", .order = order, .size = size, .copy = copy };
 	struct meas d2s = { .direction = "dev_to_sys", .order = order, .size = size, .copy = copy };
-	struct meas flt = { .direction = "fault_to_sys", .order = order, .size = size, .copy = copy };
+	struct meas flt = { .direction = coherent ? "read_in_place" : "fault_to_sys",
+			    .order = order, .size = size, .copy = copy };
 
 	d2s.order9_fraction = flt.order9_fraction = -1;
 	char *p = buffer(size, order);
@@ -215,6 +223,9 @@ static int bench_migration(size_t size, int order, int cpu)
 			(void)*(volatile char *)(p + off);
 		if (it >= 0)
 			flt.gbps[flt.n++] = gbps(size, dml_now() - secs);
+		/* coherent pages stayed where they are: back for the next round */
+		if (coherent)
+			ret |= mig(DML_IOC_TO_SYS, p, size, order, cpu, NULL, &secs, &moved);
 	}
 	munmap(p, size);
 	if (ret)
@@ -345,7 +356,8 @@ static void summary(const size_t *sizes, int nsizes)
 	printf("\n%-8s %-12s %8s %8s %7s %13s %14s%s\n", "size", "direction", "order0", "order9",
 	       "9/0", "9 vs kcopy", "9 vs memcpy", engine ? "  9 engine/cpu" : "");
 	for (int i = 0; i < nsizes; i++) {
-		static const char *const dirs[] = { "sys_to_dev", "dev_to_sys", "fault_to_sys" };
+		const char *const dirs[] = { "sys_to_dev", "dev_to_sys",
+					     coherent ? "read_in_place" : "fault_to_sys" };
 
 		for (int d = 0; d < 3; d++) {
 			double o0 = find(dirs[d], 0, sizes[i], NULL), o9 = find(dirs[d], 9, sizes[i], NULL);
@@ -418,6 +430,7 @@ int main(int argc, char **argv)
 	fd = dml_open_dev(dev);
 	st = dml_get_stats(fd);
 	engine = !!st.engine;
+	coherent = !!st.coherent;
 	bar_size = st.npages * 4096;
 	bar = mmap(NULL, bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (bar == MAP_FAILED) {

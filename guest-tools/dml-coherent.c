@@ -20,6 +20,14 @@
  *                      (7.3.4 collects a present huge PMD only for
  *                      SELECT_SYSTEM, and the module adds that only with
  *                      COMPOUND); with COMPOUND they come back
+ *   gup_race           the seed's race on coherent pages: threads take
+ *                      GUP-fast references (vmsplice into a pipe), remote
+ *                      GUP (process_vm_readv) and query pages (pagemap,
+ *                      move_pages) of a buffer that migrates to the device
+ *                      and back at order 9 and 0, while another thread
+ *                      allocates and frees device folios of random orders
+ *                      over the blocks just freed: every byte read intact,
+ *                      checker clean
  *   longterm_order0    FOLL_LONGTERM pins (io_uring fixed buffers) of
  *                      order-0 coherent pages: the kernel migrates them to
  *                      system memory first (coherent memory must stay
@@ -37,6 +45,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/io_uring.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -215,6 +224,142 @@ TEST_F(coh, order9_not_split)
 	ASSERT_MIGRATES(self, DML_IOC_TO_SYS, p, len, 1);
 	ASSERT_EQ(0, dml_verify(p, len, 0x77));
 	munmap(p, len);
+}
+
+struct race {
+	int fd;
+	char *b;
+	size_t len;
+	uint64_t tag;
+	volatile int stop;
+	uint64_t bad, gups, remote, queries, churn;
+};
+
+/* words of buf (len bytes read from offset off of the race buffer) that are wrong */
+static uint64_t race_bad(const struct race *r, const char *buf, size_t off, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)buf;
+	uint64_t bad = 0;
+
+	for (size_t i = 0; i < len / 8; i++)
+		bad += w[i] != (r->tag ^ ((off / 8 + i) * 0x9e3779b97f4a7c15ull));
+	return bad;
+}
+
+/* GUP-fast: vmsplice() takes references on the buffer's pages; read them back */
+static void *race_vmsplice(void *arg)
+{
+	struct race *r = arg;
+	static char buf[64 << 10];
+	uint64_t seed = 1;
+	int pfd[2];
+
+	if (pipe(pfd))
+		return NULL;
+	while (!r->stop) {
+		size_t off = dml_rand(&seed) % (r->len / sizeof(buf)) * sizeof(buf), got = 0;
+		struct iovec iov = { .iov_base = r->b + off, .iov_len = sizeof(buf) };
+		ssize_t n = vmsplice(pfd[1], &iov, 1, 0);
+
+		while (n > 0 && got < (size_t)n) {
+			ssize_t k = read(pfd[0], buf + got, n - got);
+
+			if (k <= 0)
+				break;
+			got += k;
+		}
+		__atomic_add_fetch(&r->bad, race_bad(r, buf, off, got), __ATOMIC_RELAXED);
+		r->gups++;
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+	return NULL;
+}
+
+/* remote GUP of our own pages, and page queries: pagemap and move_pages() */
+static void *race_remote(void *arg)
+{
+	struct race *r = arg;
+	static char buf[64 << 10];
+	uint64_t seed = 2;
+
+	while (!r->stop) {
+		size_t off = dml_rand(&seed) % (r->len / sizeof(buf)) * sizeof(buf);
+		struct iovec lio = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct iovec rio = { .iov_base = r->b + off, .iov_len = sizeof(buf) };
+		void *page = r->b + off;
+		int status;
+
+		if (process_vm_readv(getpid(), &lio, 1, &rio, 1, 0) == sizeof(buf)) {
+			__atomic_add_fetch(&r->bad, race_bad(r, buf, off, sizeof(buf)), __ATOMIC_RELAXED);
+			r->remote++;
+		}
+		(void)pfn_of(page);
+		if (!syscall(__NR_move_pages, 0, 1, &page, NULL, &status, 0))
+			r->queries++;
+	}
+	return NULL;
+}
+
+/* device folios of random orders allocated and freed over the blocks just freed */
+static void *race_churn(void *arg)
+{
+	struct race *r = arg;
+	uint64_t seed = 3, held[16], got;
+	unsigned int order[16], n = 0;
+
+	while (!r->stop) {
+		if (n < 16 && dml_rand(&seed) % 2) {
+			order[n] = dml_rand(&seed) % 10;
+			if (!dml_alloc(r->fd, DML_ANY_OFFSET, order[n], &got))
+				held[n++] = got;
+		} else if (n) {
+			n--;
+			dml_free(r->fd, held[n], order[n]);
+		}
+		r->churn++;
+	}
+	while (n--)
+		dml_free(r->fd, held[n], order[n]);
+	return NULL;
+}
+
+TEST_F(coh, gup_race)
+{
+	struct race r = { .fd = self->fd, .len = 8 * MB, .tag = 0xabc };
+	pthread_t t[3];
+	double end;
+	unsigned int round = 0;
+	uint64_t moved;
+
+	r.b = dml_buffer(r.len, 1);
+	ASSERT_NE(NULL, r.b);
+	dml_fill(r.b, r.len, r.tag);
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, race_vmsplice, &r));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, race_remote, &r));
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, race_churn, &r));
+	for (end = dml_now() + 5; dml_now() < end; round++) {
+		int compound = round % 2;
+
+		/* pages the other threads hold a reference on may stay: no count */
+		dml_migrate(self->fd, DML_IOC_TO_DEV, r.b, r.len, compound, NULL);
+		dml_migrate(self->fd, DML_IOC_TO_SYS, r.b, r.len, compound, NULL);
+	}
+	r.stop = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_SYS, r.b, r.len, 1, &moved));
+	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_SYS, r.b, r.len, 0, &moved));
+	TH_LOG("%u rounds, %llu vmsplice, %llu process_vm_readv, %llu queries, %llu churn ops",
+	       round, (unsigned long long)r.gups, (unsigned long long)r.remote,
+	       (unsigned long long)r.queries, (unsigned long long)r.churn);
+	EXPECT_EQ(0, on_device(r.b, r.len, &self->s));
+	EXPECT_EQ(0, r.bad);
+	EXPECT_EQ(0, dml_verify(r.b, r.len, r.tag));
+	EXPECT_LT(0, r.gups);
+	EXPECT_LT(0, r.remote);
+	EXPECT_LT(1, round);
+	munmap(r.b, r.len);
 }
 
 /*

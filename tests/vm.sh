@@ -116,10 +116,11 @@ done
 for t in pci-bar accel cxl-type2; do
 	# shellcheck disable=SC2046
 	boot "coherent $t" 0 -t "$t" -- sh /lab/tests/coherent.sh $([ "$t" = pci-bar ] && echo bench)
+	[ "$t" = pci-bar ] && cp results/latest/bench-private.json results/latest/bench-coherent.json "$tmp/"
 done
 # dml-bench's coherent column: the same migrations into device-private and
 # device-coherent memory, one boot (pci-bar), this run's numbers
-r=results/latest
+r=$tmp
 ktap_is "coherent: dml-bench records say their memory (private, coherent), with read_in_place for coherent" \
 	"$(jq -s -r '[.[][] | "\(.memory)/\(.direction)"] | unique | map(select(test("_to_sys|in_place"))) | join(",")' \
 		"$r/bench-private.json" "$r/bench-coherent.json" 2>&1)" \

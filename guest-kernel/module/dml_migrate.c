@@ -287,13 +287,11 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 			args.flags |= MIGRATE_VMA_SELECT_COMPOUND;
 		/*
 		 * 7.3.4 collects a present (PMD-mapped) THP only with SELECT_SYSTEM,
-		 * device-coherent or not: order-9 coherent folios come back as a
-		 * whole only so (dml_sys_alloc() leaves what is not ours). Never
-		 * without COMPOUND: the core would split a coherent THP like a
-		 * system one (docs/device-coherent.md, known issue).
+		 * and when it cannot set the PMD migration entry (a GUP reference,
+		 * a busy folio) it splits the folio like a system THP: on a coherent
+		 * folio a kernel BUG (docs/device-coherent.md). So no SELECT_SYSTEM
+		 * here: PMD-mapped coherent folios stay, eviction brings them back.
 		 */
-		if (!to_dev && dev->coherent && (m->flags & DML_MIGRATE_COMPOUND))
-			args.flags |= MIGRATE_VMA_SELECT_SYSTEM;
 		t = ktime_get_ns();
 		ret = migrate_vma_setup(&args);
 		m->phase_nsec[DML_PH_SETUP] += dml_lap(&t);

@@ -163,9 +163,7 @@ static int dml_sys_alloc(struct dml_dev *dev, struct migrate_vma *args, struct d
 		if (s & MIGRATE_PFN_COMPOUND)
 			order = folio_order(page_folio(spage));
 		nr = 1ul << order;
-		/* not ours: system memory that MIGRATE_VMA_SELECT_SYSTEM collected stays */
-		if (!is_zone_device_page(spage) || page_pgmap(spage) != &dev->pgmap ||
-		    dml_uncharged(dev, spage)) {
+		if (dml_uncharged(dev, spage)) {
 			i += nr;
 			addr += nr << PAGE_SHIFT;
 			continue;

@@ -91,7 +91,7 @@ MODULE_KO := $(BUILD)/module/devmemlab.ko
 LOCKDEP_KO := $(if $(GUEST),$(DEBUG_DIR)/test-modules/dml_lockdep.ko)
 TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
-		dml-stress dml-engine dml-coherent)
+		dml-stress dml-engine dml-coherent dml-cxl-region)
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 BACKEND   ?= qemu
 LIBVIRT_URI ?= qemu:///system

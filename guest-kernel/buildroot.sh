@@ -4,7 +4,7 @@
 # Make the trixie build root: the kernel's own compiler (gcc-14) and Debian's
 # linux-headers-$KVER, used to build out-of-tree modules with the exact
 # vermagic, and the source of every guest userspace binary and library
-# (busybox, kmod, cxl/daxctl/ndctl 81, nvme-cli, pciutils, json-c).
+# (busybox, kmod, cxl/daxctl/ndctl 81 and libcxl, nvme-cli, pciutils, json-c).
 #
 #   buildroot.sh ROOT
 #
@@ -29,7 +29,7 @@ log() { printf 'devmemlab: buildroot: %s\n' "$*"; }
 
 # Build tools for modules and guest tools, then guest userspace.
 PKGS="gcc-14,gcc,make,libc6-dev,bc,kmod,xz-utils,zstd,binutils,ca-certificates,file,libelf1t64,openssl"
-PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,nvme-cli,pciutils,libjson-c-dev,pkgconf,jq"
+PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,libcxl-dev,nvme-cli,pciutils,libjson-c-dev,pkgconf,jq"
 # memcheck for the guest tools (its libc6-dbg gives ld.so's symbols)
 PKGS="$PKGS,valgrind,libc6-dbg"
 stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"

@@ -114,8 +114,27 @@ done
 # devmemlab in MEMORY_DEVICE_COHERENT mode on three sources: an ivshmem BAR,
 # the accelerator's BAR (its engine copies), a CXL type-2 device's HDM
 for t in pci-bar accel cxl-type2; do
-	boot "coherent $t" 0 -t "$t" -- sh /lab/tests/coherent.sh
+	# shellcheck disable=SC2046
+	boot "coherent $t" 0 -t "$t" -- sh /lab/tests/coherent.sh $([ "$t" = pci-bar ] && echo bench)
+	[ "$t" = pci-bar ] && cp results/latest/bench-private.json results/latest/bench-coherent.json "$tmp/"
 done
+# dml-bench's coherent column: the same migrations into device-private and
+# device-coherent memory, one boot (pci-bar), this run's numbers
+r=$tmp
+ktap_is "coherent: dml-bench records say their memory (private, coherent), with read_in_place for coherent" \
+	"$(jq -s -r '[.[][] | "\(.memory)/\(.direction)"] | unique | map(select(test("_to_sys|in_place"))) | join(",")' \
+		"$r/bench-private.json" "$r/bench-coherent.json" 2>&1)" \
+	"coherent/dev_to_sys,coherent/read_in_place,private/dev_to_sys,private/fault_to_sys"
+for k in "sys_to_dev 9" "sys_to_dev 0" "dev_to_sys 9" "dev_to_sys 0"; do
+	set -- $k
+	sel=".direction == \"$1\" and .order == $2"
+	echo "# $1 order $2, 32 MiB: device-private $(gb "$r/bench-private.json" "$sel") GB/s," \
+		"device-coherent $(gb "$r/bench-coherent.json" "$sel") GB/s"
+done
+echo "# CPU reads, 32 MiB order 9: fault_to_sys (private) $(gb "$r/bench-private.json" '.direction == "fault_to_sys" and .order == 9') GB/s," \
+	"read_in_place (coherent) $(gb "$r/bench-coherent.json" '.direction == "read_in_place" and .order == 9') GB/s"
+# and a CXL type-3 ram region that libcxl committed and left unbound
+boot "coherent cxl-type3" 0 -t cxl-type3 -- sh /lab/tests/coherent-cxl.sh
 
 # known kernel issue (7.3.4): DML_IOC_TO_DEV (MIGRATE_VMA_SELECT_SYSTEM) without
 # COMPOUND over a PMD-mapped device-coherent THP: the core collects it as a

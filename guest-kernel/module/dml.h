@@ -63,7 +63,7 @@ int dml_cxl_probe(struct dml_dev *dev, struct range *hpa);
 struct dml_dev {
 	const struct dml_backend *ops;
 	void *priv;			/* the backend's */
-	struct pci_dev *pdev;
+	struct pci_dev *pdev;		/* NULL: a range (module parameter range=) */
 	void *bar;			/* the device memory, memremap()ed write-back */
 	phys_addr_t mem_start;		/* where it is: BAR2, or the CXL region (HDM) */
 	u64 mem_len;			/* all of it: BAR2's length, or the region's */
@@ -152,6 +152,11 @@ struct dml_file {
 	struct list_head node;		/* in dev->files */
 	struct xarray held;		/* head page -> order + 1 */
 };
+
+/* Messages about a device: its PCI device's, or the module's for a range */
+__printf(3, 4) void dml_printk(struct dml_dev *dev, bool err, const char *fmt, ...);
+#define dml_err(dev, fmt, ...) dml_printk(dev, true, fmt, ##__VA_ARGS__)
+#define dml_info(dev, fmt, ...) dml_printk(dev, false, fmt, ##__VA_ARGS__)
 
 static inline struct dml_dev *dml_pgmap_dev(struct dev_pagemap *pgmap)
 {

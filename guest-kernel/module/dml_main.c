@@ -289,16 +289,35 @@ err:
 	return ret;
 }
 
-static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+void dml_printk(struct dml_dev *dev, bool err, const char *fmt, ...)
 {
-	struct dml_dev *dev;
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (dev->pdev && err)
+		pci_err(dev->pdev, "%pV", &vaf);
+	else if (dev->pdev)
+		pci_info(dev->pdev, "%pV", &vaf);
+	else if (err)
+		pr_err("devmemlab: %pV", &vaf);
+	else
+		pr_info("devmemlab: %pV", &vaf);
+	va_end(args);
+}
+
+/* A device without memory yet: name, id, reference, SRCU. */
+static struct dml_dev *dml_dev_new(struct pci_dev *pdev, const struct dml_backend *ops)
+{
+	struct dml_dev *dev = kzalloc_obj(*dev);
 	int ret;
 
-	dev = kzalloc_obj(*dev);
 	if (!dev)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	dev->pdev = pdev;
-	dev->ops = (const struct dml_backend *)id->driver_data;
+	dev->ops = ops;
 	kref_init(&dev->ref);
 	mutex_init(&dev->files_lock);
 	INIT_LIST_HEAD(&dev->files);
@@ -311,17 +330,34 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_srcu;
 	}
 	snprintf(dev->name, sizeof(dev->name), "devmemlab%d", dev->id);
-	ret = pci_enable_device_mem(pdev);
-	if (ret)
-		goto err_ida;
-	ret = dml_find_memory(dev);
-	if (ret)
-		goto err_disable;
+	return dev;
+
+err_srcu:
+	cleanup_srcu_struct(&dev->srcu);
+err_free:
+	kfree(dev);
+	return ERR_PTR(ret);
+}
+
+/* Undo dml_dev_new(): open files keep the rest until their release */
+static void dml_dev_put(struct dml_dev *dev)
+{
+	ida_free(&dml_ida, dev->id);
+	kref_put(&dev->ref, dml_dev_free);
+}
+
+/*
+ * The device memory at [mem_start, + size) is found and claimed: map it,
+ * start the backend, the pagemap, P2PDMA and the device file.
+ */
+static int dml_dev_start(struct dml_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int ret;
+
 	dev->bar = memremap(dev->mem_start, dev->size, MEMREMAP_WB);
-	if (!dev->bar) {
-		ret = -ENOMEM;
-		goto err_region;
-	}
+	if (!dev->bar)
+		return -ENOMEM;
 	if (dev->ops->init) {
 		ret = dev->ops->init(dev);
 		if (ret)
@@ -332,7 +368,7 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_backend;
 	dev->misc = (struct miscdevice) {
 		.minor = MISC_DYNAMIC_MINOR, .name = dev->name, .fops = &dml_fops,
-		.parent = &pdev->dev,
+		.parent = pdev ? &pdev->dev : NULL,
 	};
 	if (dev->p2p_size) {
 		/* devm: torn down after remove(), which zaps p2pmem mappings */
@@ -347,10 +383,9 @@ static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = misc_register(&dev->misc);
 	if (ret)
 		goto err_mem;
-	pci_set_drvdata(pdev, dev);
-	pci_info(pdev, "%s: %s %llu MiB as device-%s pfns %#lx-%#lx, copies by %s\n",
-		 dev->name, dev->ops->cxl_hdm ? "CXL HDM" : "BAR2", dev->size >> 20,
-		 dev->coherent ? "coherent" : "private",
+	dml_info(dev, "%s: %s %llu MiB as device-%s pfns %#lx-%#lx, copies by %s\n",
+		 dev->name, dev->ops->cxl_hdm ? "CXL HDM" : pdev ? "BAR2" : "range",
+		 dev->size >> 20, dev->coherent ? "coherent" : "private",
 		 dev->base_pfn, dev->base_pfn + dev->npages - 1,
 		 dev->ops->engine ? "the DMA engine" : "the CPU");
 	if (dev->p2p_size)
@@ -365,23 +400,12 @@ err_backend:
 		dev->ops->fini(dev);
 err_unmap:
 	memunmap(dev->bar);
-err_region:
-	if (!dev->ops->cxl_hdm)
-		pci_release_region(pdev, 2);
-err_disable:
-	pci_disable_device(pdev);
-err_ida:
-	ida_free(&dml_ida, dev->id);
-err_srcu:
-	cleanup_srcu_struct(&dev->srcu);
-err_free:
-	kfree(dev);
 	return ret;
 }
 
-static void dml_remove(struct pci_dev *pdev)
+/* Undo dml_dev_start(): every folio back to system memory first. */
+static void dml_dev_stop(struct dml_dev *dev)
 {
-	struct dml_dev *dev = pci_get_drvdata(pdev);
 	struct dml_file *f;
 	struct dml_stats s;
 
@@ -401,24 +425,60 @@ static void dml_remove(struct pci_dev *pdev)
 	mutex_unlock(&dev->files_lock);
 	/* every live folio goes back to system memory, so memunmap_pages returns */
 	if (dml_evict_all(dev, DML_REMOVE_PASSES))
-		pci_err(pdev, "%s: memunmap_pages() now waits for the owners of what stayed\n",
+		dml_err(dev, "%s: memunmap_pages() now waits for the owners of what stayed\n",
 			dev->name);
 	mutex_lock(&dev->lock);
 	dev->dying = true;
 	mutex_unlock(&dev->lock);
 	dml_stats(dev, &s);
-	pci_info(pdev, "%s: evicted %llu pages, %llu still live\n", dev->name,
+	dml_info(dev, "%s: evicted %llu pages, %llu still live\n", dev->name,
 		 s.evicted_pages, s.live_pages);
 	dml_mem_fini(dev);	/* every device page free: no copy to come */
 	if (dev->ops->fini)
 		dev->ops->fini(dev);
 	memunmap(dev->bar);
+}
+
+static int dml_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct dml_dev *dev;
+	int ret;
+
+	dev = dml_dev_new(pdev, (const struct dml_backend *)id->driver_data);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		goto err_put;
+	ret = dml_find_memory(dev);
+	if (ret)
+		goto err_disable;
+	ret = dml_dev_start(dev);
+	if (ret)
+		goto err_region;
+	pci_set_drvdata(pdev, dev);
+	return 0;
+
+err_region:
+	if (!dev->ops->cxl_hdm)
+		pci_release_region(pdev, 2);
+err_disable:
+	pci_disable_device(pdev);
+err_put:
+	dml_dev_put(dev);
+	return ret;
+}
+
+static void dml_remove(struct pci_dev *pdev)
+{
+	struct dml_dev *dev = pci_get_drvdata(pdev);
+
+	dml_dev_stop(dev);
 	if (!dev->ops->cxl_hdm)
 		pci_release_region(pdev, 2);
 	pci_disable_device(pdev);
-	ida_free(&dml_ida, dev->id);
 	/* a type-2 device's memdev and region go after this, with its devres */
-	kref_put(&dev->ref, dml_dev_free);	/* open files keep it until release */
+	dml_dev_put(dev);
 }
 
 static const struct pci_device_id dml_pci_ids[] = {
@@ -438,7 +498,107 @@ static struct pci_driver dml_pci_driver = {
 	.probe = dml_probe,
 	.remove = dml_remove,
 };
-module_pci_driver(dml_pci_driver);
+
+/*
+ * range=SIZE@START: memory no PCI device of ours has, such as a CXL type-3
+ * ram region that cxl-cli or dml-cxl-region committed and no dax driver
+ * took. The CPU copies; the range is claimed (request_mem_region) while
+ * the module is loaded.
+ */
+static char *range;
+module_param(range, charp, 0444);
+MODULE_PARM_DESC(range, "SIZE@START: serve this physical range too, e.g. a CXL ram region (default none)");
+static struct dml_dev *dml_range_dev;
+
+static const struct dml_backend dml_range_backend = {
+	.name = "range",
+	.copy = dml_cpu_copy,
+};
+
+static int dml_range_add(void)
+{
+	struct dml_dev *dev;
+	char *end;
+	u64 size, start;
+	int ret;
+
+	size = memparse(range, &end);
+	if (*end != '@' || !size) {
+		pr_err("devmemlab: range=%s: not SIZE@START\n", range);
+		return -EINVAL;
+	}
+	start = memparse(end + 1, &end);
+	if (*end || start + size < start) {
+		pr_err("devmemlab: range=%s: not SIZE@START\n", range);
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(start, PMD_SIZE) || !IS_ALIGNED(size, PMD_SIZE)) {
+		pr_err("devmemlab: range=%s: start and size must be multiples of 2 MiB\n", range);
+		return -EINVAL;
+	}
+	if (region_intersects(start, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	    REGION_DISJOINT) {
+		pr_err("devmemlab: range=%s overlaps System RAM\n", range);
+		return -EINVAL;
+	}
+	dev = dml_dev_new(NULL, &dml_range_backend);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	dev->coherent = coherent;
+	dev->mem_start = start;
+	dev->mem_len = size;
+	dev->size = size;
+	if (!request_mem_region(start, size, dev->name)) {
+		pr_err("devmemlab: range=%s is busy (a driver holds part of it: /proc/iomem)\n",
+		       range);
+		ret = -EBUSY;
+		goto err_put;
+	}
+	ret = dml_dev_start(dev);
+	if (ret)
+		goto err_release;
+	dml_range_dev = dev;
+	return 0;
+
+err_release:
+	release_mem_region(start, size);
+err_put:
+	dml_dev_put(dev);
+	return ret;
+}
+
+static void dml_range_del(void)
+{
+	struct dml_dev *dev = dml_range_dev;
+
+	dml_dev_stop(dev);
+	release_mem_region(dev->mem_start, dev->size);
+	dml_dev_put(dev);
+}
+
+static int __init dml_init(void)
+{
+	int ret;
+
+	if (range) {
+		ret = dml_range_add();
+		if (ret)
+			return ret;
+	}
+	ret = pci_register_driver(&dml_pci_driver);
+	if (ret && dml_range_dev)
+		dml_range_del();
+	return ret;
+}
+module_init(dml_init);
+
+static void __exit dml_exit_module(void)
+{
+	pci_unregister_driver(&dml_pci_driver);
+	if (dml_range_dev)
+		dml_range_del();
+}
+module_exit(dml_exit_module);
 
 MODULE_DESCRIPTION("devmemlab: PCI BAR memory as device-private large folios, copied by the CPU or a DMA engine");
 MODULE_LICENSE("GPL");

@@ -503,23 +503,35 @@ void dml_stats(struct dml_dev *dev, struct dml_stats *s)
 
 /*
  * memremap_pages() of a coherent range WARNs on System RAM and on a memory
- * section (128 MiB on x86-64) shared with another pagemap: refuse both here,
- * with one line, before anything is registered.
+ * section (128 MiB on x86-64) shared with another pagemap (test_hmm's
+ * coherent devices, say, which claim no resource): refuse all here, with
+ * one line, before anything is registered.
  */
 static int dml_coherent_range_ok(struct dml_dev *dev)
 {
-	u64 sect = 1ull << SECTION_SIZE_BITS;
+	u64 sect = 1ull << SECTION_SIZE_BITS, off;
 
 	if (!IS_ALIGNED(dev->mem_start, sect) || !IS_ALIGNED(dev->size, sect)) {
-		pci_err(dev->pdev, "coherent=1: %pa + %llu MiB is not whole %llu MiB memory sections (another pagemap could share one)\n",
+		dml_err(dev, "coherent=1: %pa + %llu MiB is not whole %llu MiB memory sections (another pagemap could share one)\n",
 			&dev->mem_start, dev->size >> 20, sect >> 20);
 		return -EINVAL;
 	}
 	if (region_intersects(dev->mem_start, dev->size, IORESOURCE_SYSTEM_RAM,
 			      IORES_DESC_NONE) != REGION_DISJOINT) {
-		pci_err(dev->pdev, "coherent=1: %pa + %llu MiB overlaps System RAM\n",
+		dml_err(dev, "coherent=1: %pa + %llu MiB overlaps System RAM\n",
 			&dev->mem_start, dev->size >> 20);
 		return -EINVAL;
+	}
+	/* pagemaps are 2 MiB (subsection) granular: look at every 2 MiB */
+	for (off = 0; off < dev->size; off += PMD_SIZE) {
+		struct dev_pagemap *other = get_dev_pagemap(PHYS_PFN(dev->mem_start + off));
+
+		if (other) {
+			put_dev_pagemap(other);
+			dml_err(dev, "coherent=1: %pa + %llu MiB overlaps another pagemap at +%llu MiB\n",
+				&dev->mem_start, dev->size >> 20, off >> 20);
+			return -EBUSY;
+		}
 	}
 	return 0;
 }
@@ -572,7 +584,7 @@ int dml_mem_init(struct dml_dev *dev)
 	dev->pgmap.nr_range = 1;
 	dev->pgmap.ops = &dml_pgmap_ops;
 	dev->pgmap.owner = dev;
-	addr = memremap_pages(&dev->pgmap, dev_to_node(&dev->pdev->dev));
+	addr = memremap_pages(&dev->pgmap, dev->pdev ? dev_to_node(&dev->pdev->dev) : NUMA_NO_NODE);
 	if (IS_ERR(addr)) {
 		ret = PTR_ERR(addr);
 		goto err_region;

@@ -237,6 +237,57 @@ static u64 dml_lap(u64 *t)
 	return d;
 }
 
+static unsigned long dml_evict_one(struct dml_dev *dev, unsigned long i, unsigned int order,
+				   unsigned long *src, unsigned long *dst, struct dml_xfer *x);
+static void dml_evict_collect(struct dml_dev *dev, unsigned long i, unsigned int order,
+			      unsigned long *src);
+
+/*
+ * The device page index of the order-9 folio of ours PMD-mapped at @addr
+ * (PMD-aligned), or -1. GUP-fast: no fault, no lock; the reference is
+ * dropped at once, the allocator's records decide under @lock later.
+ */
+static long dml_pmd_folio_at(struct dml_dev *dev, unsigned long addr)
+{
+	struct page *page;
+	long i = -1;
+
+	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1)
+		return -1;
+	if (is_zone_device_page(page) && page_pgmap(page) == &dev->pgmap)
+		i = ALIGN_DOWN(dml_page_index(dev, page), HPAGE_PMD_NR);
+	put_page(page);
+	return i;
+}
+
+/*
+ * A PMD-mapped order-9 coherent folio back to system memory as a whole:
+ * 7.3.4's migrate_vma collects a present huge PMD only for SELECT_SYSTEM,
+ * and then splits the folio like a system THP when it cannot set the PMD
+ * migration entry (a kernel BUG on a coherent folio, known_split). Instead
+ * the folio at device page @i is migrated by PFN, as eviction does; the
+ * records say under @lock whether it still is a mapped order-9 folio.
+ * Called without mmap_lock. Returns the pages that moved.
+ */
+static unsigned long dml_pmd_folio_to_sys(struct dml_dev *dev, unsigned long i,
+					  unsigned long *src, unsigned long *dst,
+					  struct dml_xfer *x)
+{
+	unsigned long moved = 0;
+	bool found;
+
+	mutex_lock(&dev->evict_lock);
+	mutex_lock(&dev->lock);
+	found = dml_evictable(dev, i) == HPAGE_PMD_ORDER + 1;
+	if (found)
+		dml_evict_collect(dev, i, HPAGE_PMD_ORDER, src);
+	mutex_unlock(&dev->lock);
+	if (found)
+		moved = dml_evict_one(dev, i, HPAGE_PMD_ORDER, src, dst, x);
+	mutex_unlock(&dev->evict_lock);
+	return moved;
+}
+
 /* Walk [addr, addr + npages) in 2 MiB-aligned windows, one migrate_vma each. */
 static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to_dev)
 {
@@ -314,6 +365,21 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		m->phase_nsec[DML_PH_FINALIZE] += dml_lap(&t);
 		if (ret)
 			break;
+		/*
+		 * Nothing collected in a whole 2 MiB window of coherent memory:
+		 * a PMD-mapped order-9 folio, migrated by PFN (not in part: a
+		 * smaller window leaves it where it is).
+		 */
+		if (!to_dev && dev->coherent && !args.cpages && next - addr == PMD_SIZE) {
+			long i = dml_pmd_folio_at(dev, addr);
+
+			if (i < 0)
+				continue;
+			mmap_read_unlock(mm);
+			m->migrated += dml_pmd_folio_to_sys(dev, i, src, dst, x);
+			m->phase_nsec[DML_PH_PAGES] += dml_lap(&t);
+			mmap_read_lock(mm);
+		}
 	}
 	mmap_read_unlock(mm);
 	atomic64_add(m->migrated, to_dev ? &dev->to_dev_pages : &dev->to_sys_pages);

@@ -8,7 +8,9 @@
 # and nothing registered. Then dml-coherent (kselftest harness): order 9 and
 # 0 both ways, in-place CPU access, eviction and rmmod with coherent pages
 # mapped, the seed's GUP-fast race, FOLL_LONGTERM pins, every byte checked,
-# the checker clean after each test.
+# the checker clean after each test. With "bench": dml-bench (one iteration,
+# 32 MiB) with device-private memory and then with device-coherent memory in
+# the same boot, for tests/vm.sh to set side by side.
 . /lab/lib.sh
 modprobe devmemlab coherent=1 p2p_mib=64
 ktap_is "coherent=1 p2p_mib=64: refused with one line, no device file, no pagemap" \
@@ -21,5 +23,13 @@ ktap_has "it serves the device memory as device-coherent pages" "$(dmesg | grep 
 	"MiB as device-coherent pfns"
 ktap_run "" dml-coherent
 ktap_check "devmemlab.ko unloads" rmmod devmemlab
+if [ "${1:-}" = bench ]; then
+	modprobe devmemlab
+	ktap_check "dml-bench on device-private memory" dml-bench -i 1 -o /results/bench-private.json 32
+	rmmod devmemlab
+	modprobe devmemlab coherent=1
+	ktap_check "dml-bench on device-coherent memory, same boot" dml-bench -i 1 -o /results/bench-coherent.json 32
+	rmmod devmemlab
+fi
 echo "1..$KTAP_N"
 ktap_done

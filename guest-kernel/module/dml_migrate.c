@@ -339,7 +339,7 @@ static int dml_migrate_range(struct dml_dev *dev, struct dml_migrate *m, bool to
 		 * and when it cannot set the PMD migration entry (a GUP reference,
 		 * a busy folio) it splits the folio like a system THP: on a coherent
 		 * folio a kernel BUG (docs/device-coherent.md). So no SELECT_SYSTEM
-		 * here: PMD-mapped coherent folios stay, eviction brings them back.
+		 * here: a PMD-mapped coherent folio is migrated by PFN below.
 		 */
 		t = ktime_get_ns();
 		ret = migrate_vma_setup(&args);

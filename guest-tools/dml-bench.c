@@ -66,6 +66,7 @@ struct meas {
 	int phases;		/* phase_ms, kernel_ms and wall_ms are measured */
 	double phase_ms[DML_PHASES], kernel_ms, wall_ms;
 	int ok;			/* -m: the mapping read back what was written */
+	int second_passes;	/* migrations that needed a second pass over the range */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -94,6 +95,8 @@ static void record(struct meas *m)
 	json_object_object_add(o, "gbps_min", json_object_new_double(m->n ? m->gbps[0] : 0));
 	json_object_object_add(o, "gbps_max", json_object_new_double(m->n ? m->gbps[m->n - 1] : 0));
 	json_object_object_add(o, "iterations", json_object_new_int(m->n));
+	if (m->second_passes)
+		json_object_object_add(o, "second_passes", json_object_new_int(m->second_passes));
 	if (m->order9_fraction >= 0)
 		json_object_object_add(o, "order9_fraction", json_object_new_double(m->order9_fraction));
 	json_object_object_add(o, "copy", json_object_new_string(m->copy));
@@ -152,30 +155,48 @@ static double gbps(size_t bytes, double secs)
 }
 
 /*
- * Migrate; *bytes is what actually moved (migration is best effort). With
- * @acc, its phase times are added there.
+ * Migrate; *bytes is what actually moved and *secs the time it took. With
+ * @acc, its phase times are added there. Migration is best effort: a folio
+ * the kernel could not isolate this time (an extra reference held for a
+ * moment) stays behind. Then one second pass over the range moves the rest;
+ * it is counted (second_passes) and its time included. Fewer than 99% of the
+ * pages after it is an error.
  */
-static int mig(int cmd, char *p, size_t len, int order, int cpu, struct meas *acc, double *secs,
+static int mig(unsigned long cmd, char *p, size_t len, int order, int cpu, struct meas *acc, double *secs,
 	       size_t *bytes)
 {
-	struct dml_migrate m = { .addr = (uintptr_t)p, .npages = len / 4096,
-				 .flags = (order ? DML_MIGRATE_COMPOUND : 0) |
-					  (cpu ? DML_MIGRATE_CPU_COPY : 0) };
-	double t0 = dml_now();
-	int r = dml_ioctl(fd, cmd, &m);
+	unsigned long long moved = 0;
+	int r = 0;
 
-	*secs = dml_now() - t0;
-	*bytes = m.migrated * 4096;
-	if (acc) {
-		acc->phases = 1;
-		for (int i = 0; i < DML_PHASES; i++)
-			acc->phase_ms[i] += m.phase_nsec[i] / 1e6;
-		acc->kernel_ms += m.nsec / 1e6;
-		acc->wall_ms += *secs * 1e3;
+	*secs = 0;
+	for (int pass = 0; pass < 2 && !r && moved < len / 4096 * 99 / 100; pass++) {
+		struct dml_migrate m = { .addr = (uintptr_t)p, .npages = len / 4096,
+					 .flags = (order ? DML_MIGRATE_COMPOUND : 0) |
+						  (cpu ? DML_MIGRATE_CPU_COPY : 0) };
+		double t0 = dml_now();
+
+		r = dml_ioctl(fd, cmd, &m);
+		double dt = dml_now() - t0;
+
+		*secs += dt;
+		if (pass)
+			fprintf(stderr, "dml-bench: %zu MiB %s: %llu of %zu pages moved, the rest (%llu) on a second pass\n",
+				len / MB, cmd == DML_IOC_TO_DEV ? "to the device" : "back", moved, len / 4096,
+				(unsigned long long)m.migrated);
+		moved += m.migrated;
+		if (acc) {
+			acc->phases = 1;
+			acc->second_passes += pass;
+			for (int i = 0; i < DML_PHASES; i++)
+				acc->phase_ms[i] += m.phase_nsec[i] / 1e6;
+			acc->kernel_ms += m.nsec / 1e6;
+			acc->wall_ms += dt * 1e3;
+		}
 	}
-	if (r || m.migrated < len / 4096 * 99 / 100) {
+	*bytes = moved * 4096;
+	if (r || moved < len / 4096 * 99 / 100) {
 		fprintf(stderr, "dml-bench: migration of %zu MiB moved %llu of %zu pages: %s\n",
-			len / MB, (unsigned long long)m.migrated, len / 4096, r ? strerror(-r) : "too few");
+			len / MB, moved, len / 4096, r ? strerror(-r) : "too few");
 		return -1;
 	}
 	return 0;

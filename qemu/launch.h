@@ -15,6 +15,8 @@ struct cli {
 	int libvirt;		/* run through libvirt instead of QEMU directly */
 	int timeout, verbose, shell, cpus;	/* cpus: 0 = the topology's */
 	char *const *guest_cmd;
+	/* lava-job */
+	const char *suite, *kernel_url, *initrd_url, *disk_url, *qemu_image;
 };
 
 #define LAB_ROOT_MAX 1024

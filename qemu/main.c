@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "lava_job.h"
 
 char lab_root[LAB_ROOT_MAX];	/* the checkout: parent of qemu/ */
 
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 	      "       devmemlab run -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab libvirt-xml -t TOPO [options] [-- guest command]\n"
 	      "       devmemlab qmp [--wait-event NAME] [--timeout S] SOCKET COMMAND [ARGS-JSON]\n"
+	      "       devmemlab lava-job -t TOPO [--suite NAME] --kernel-url URL --initrd-url URL\n"
+	      "                [--disk-url URL] [--qemu-image IMAGE] [--accel tcg|kvm] [--timeout S]\n"
 	      "options:\n"
 	      "  -t, --topology NAME|FILE  topology name (topologies/NAME.ini) or file\n"
 	      "  --kernel FILE             guest kernel (default build/kernel/vmlinuz)\n"
@@ -56,6 +59,11 @@ static void usage(FILE *f)
 	      "  --connect URI             libvirt URI (default qemu:///system)\n"
 	      "  --qmp PATH                run, qemu-cmd: QMP socket at PATH (QEMU backend)\n"
 	      "  --wait-event NAME         qmp: then wait for event NAME (of the command's \"id\")\n"
+	      "  --suite NAME              lava-job: the in-VM suite tests/vm/NAME.sh (one per job)\n"
+	      "  --kernel-url, --initrd-url URL  lava-job: where the worker downloads them\n"
+	      "  --disk-url URL            lava-job: NVMe disk images at URL/ID.img\n"
+	      "  --qemu-image IMAGE        lava-job: container image with the lab's QEMU\n"
+	      "                            (topologies with the lab's device)\n"
 	      "exit status of run: 0 pass, 1 workload failed, 2 bad input, 3 kernel problem,\n"
 	      "4 deadline passed, 5 QEMU or libvirt failed, 6 out of memory (OOM kill),\n"
 	      "128+N interrupted by signal N (141: the reader of the output went away)\n", f);
@@ -236,6 +244,39 @@ static int cmd_qemu_cmd(const struct cli *c)
 	return 0;
 }
 
+/* A LAVA job for a topology and one suite, on stdout (lava_job.c) */
+static int cmd_lava_job(const struct cli *c)
+{
+	struct lava_opts lo = {
+		.suite = c->suite, .kernel_url = c->kernel_url, .initrd_url = c->initrd_url,
+		.disk_url = c->disk_url, .qemu_image = c->qemu_image,
+		.accel = c->accel ? c->accel : "tcg", .timeout = c->timeout,
+	};
+	struct topology *t = malloc(sizeof(*t));
+	char err[1024];
+
+	if (!t)
+		return EXIT_INFRA;
+	load_topology(c, t);
+	if (!c->kernel_url || !c->initrd_url)
+		die_usage("lava-job: --kernel-url and --initrd-url are needed (where the worker downloads them)");
+	if (!c->disk_url && topo_has_kind(t, DEV_NVME))
+		die_usage("lava-job: topology '%s' has NVMe drives: --disk-url (its images are URL/ID.img)", t->name);
+	if (c->guest_cmd || c->script)
+		die_usage("lava-job: the workload is --suite NAME (tests/vm/NAME.sh)");
+	if (c->suite && !strchr(c->suite, '/')) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/tests/vm/%s.sh", lab_root, c->suite);
+		if (access(path, R_OK))
+			die_usage("lava-job: unknown suite '%s' (no tests/vm/%s.sh)", c->suite, c->suite);
+	}
+	if (lava_job_write(t, &lo, stdout, err, sizeof(err)))
+		die_usage("lava-job: %s", err);
+	free(t);
+	return 0;
+}
+
 /* One line per device, for tests and scripts: ID KIND size=N cmb=N bus=ID */
 static int cmd_describe(const struct cli *c)
 {
@@ -281,7 +322,8 @@ static void parse_args(int argc, char **argv, struct cli *c)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_ACCEL, OPT_TIMEOUT, OPT_RESULTS, OPT_SCRIPT, OPT_APPEND,
 	       OPT_SHM, OPT_WORKDIR, OPT_QEMU, OPT_TOPODIR, OPT_SHELL, OPT_CPUS, OPT_LIBVIRT,
-	       OPT_CONNECT, OPT_QMP, OPT_WAIT_EVENT };
+	       OPT_CONNECT, OPT_QMP, OPT_WAIT_EVENT, OPT_SUITE, OPT_KERNEL_URL, OPT_INITRD_URL,
+	       OPT_DISK_URL, OPT_QEMU_IMAGE };
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "topologies", required_argument, NULL, OPT_TOPODIR },
@@ -301,6 +343,11 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		{ "connect", required_argument, NULL, OPT_CONNECT },
 		{ "qmp", required_argument, NULL, OPT_QMP },
 		{ "wait-event", required_argument, NULL, OPT_WAIT_EVENT },
+		{ "suite", required_argument, NULL, OPT_SUITE },
+		{ "kernel-url", required_argument, NULL, OPT_KERNEL_URL },
+		{ "initrd-url", required_argument, NULL, OPT_INITRD_URL },
+		{ "disk-url", required_argument, NULL, OPT_DISK_URL },
+		{ "qemu-image", required_argument, NULL, OPT_QEMU_IMAGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -326,6 +373,15 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		case OPT_CONNECT: c->connect = optarg; break;
 		case OPT_QMP: c->qmp = optarg; break;
 		case OPT_WAIT_EVENT: c->wait_event = optarg; break;
+		case OPT_SUITE:
+			if (c->suite)
+				die_usage("one --suite per LAVA job (a farm runs one job per topology and suite)");
+			c->suite = optarg;
+			break;
+		case OPT_KERNEL_URL: c->kernel_url = optarg; break;
+		case OPT_INITRD_URL: c->initrd_url = optarg; break;
+		case OPT_DISK_URL: c->disk_url = optarg; break;
+		case OPT_QEMU_IMAGE: c->qemu_image = optarg; break;
 		case 'v': c->verbose = 1; break;
 		case OPT_CPUS:
 			errno = 0;
@@ -386,6 +442,8 @@ int main(int argc, char **argv)
 		return cmd_qemu_cmd(&c);
 	if (!strcmp(cmd, "describe"))
 		return cmd_describe(&c);
+	if (!strcmp(cmd, "lava-job"))
+		return cmd_lava_job(&c);
 	if (!strcmp(cmd, "run") || !strcmp(cmd, "libvirt-xml")) {
 		char kernel[PATH_MAX], initrd[PATH_MAX], shm[PATH_MAX], append[4096], qemu[PATH_MAX];
 		struct topology *t = malloc(sizeof(*t));
@@ -403,5 +461,5 @@ int main(int argc, char **argv)
 		free(t);
 		return ret;
 	}
-	die_usage("unknown command '%s' (list, check, modules, describe, qemu-cmd, run, libvirt-xml)", cmd);
+	die_usage("unknown command '%s' (list, check, modules, describe, qemu-cmd, run, libvirt-xml, lava-job)", cmd);
 }

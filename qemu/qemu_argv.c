@@ -188,10 +188,14 @@ static void emit_ivshmem(const struct topology *t, const struct topo_device *d,
 	char bus[64], path[PATH_MAX], sz[32];
 
 	bus_opt(t, d, bus, sizeof(bus));
-	qemu_ivshmem_path(d, o, path, sizeof(path));
 	argv_add(a, "-object");
-	argv_addf(a, "memory-backend-file,id=mem-%s,size=%s,mem-path=%s,share=on",
-		  d->id, qemu_size(d->size, sz), path);
+	if (o->farm) {
+		argv_addf(a, "memory-backend-ram,id=mem-%s,size=%s,share=on", d->id, qemu_size(d->size, sz));
+	} else {
+		qemu_ivshmem_path(d, o, path, sizeof(path));
+		argv_addf(a, "memory-backend-file,id=mem-%s,size=%s,mem-path=%s,share=on",
+			  d->id, qemu_size(d->size, sz), path);
+	}
 	argv_add(a, "-device");
 	argv_addf(a, "ivshmem-plain,id=%s,memdev=mem-%s%s", d->id, d->id, bus);
 }
@@ -204,8 +208,10 @@ static void emit_nvme(const struct topology *t, const struct topo_device *d,
 	bus_opt(t, d, bus, sizeof(bus));
 	if (d->cmb)
 		snprintf(cmb, sizeof(cmb), ",cmb_size_mb=%llu", (unsigned long long)(d->cmb >> 20));
-	argv_add(a, "-drive");
-	argv_addf(a, "file=%s/%s.img,if=none,id=drv-%s,format=raw", o->workdir, d->id, d->id);
+	if (!o->farm) {
+		argv_add(a, "-drive");
+		argv_addf(a, "file=%s/%s.img,if=none,id=drv-%s,format=raw", o->workdir, d->id, d->id);
+	}
 	argv_add(a, "-device");
 	/* the id fits the 20-byte NVMe serial: checked by the parser */
 	argv_addf(a, "nvme,id=%s,serial=dml-%s,drive=drv-%s%s%s", d->id, d->id, d->id, cmb, bus);
@@ -461,6 +467,8 @@ int qemu_build_argv(const struct topology *t, const struct qemu_opts *o,
 	}
 	for (int i = 0; i < t->ndev; i++)
 		emit_tree(t, i, o, a, done);
+	if (o->farm)
+		return 0;
 	/* after the topology's devices: the next free slot on pcie.0, as under libvirt */
 	qemu_results_path(o, path, sizeof(path));
 	argv_add(a, "-device");

@@ -32,6 +32,12 @@ struct qemu_opts {
 	char *const *guest_cmd;	/* argv for the guest after "--", may be NULL */
 	const char *results_dir;	/* the results channel's stream: DIR/RESULTS_STREAM (NULL: workdir) */
 	const char *qmp;	/* QMP socket path (QEMU backend), may be NULL */
+	/*
+	 * A test farm's worker (LAVA, lava_job.c): no file of this host.
+	 * ivshmem memory from RAM, NVMe drives supplied by the farm's deploy
+	 * (only the -device here), no results channel, no QMP.
+	 */
+	int farm;
 };
 
 /*

@@ -40,10 +40,13 @@ PKGS="qemu-system-x86:bookworm-backports qemu-utils:bookworm-backports
 	libvirt-daemon-system: libvirt-daemon-driver-qemu: libvirt-clients: libvirt-dev: libxml2-utils:
 	clang: libclang-rt-14-dev:
 	dpkg-dev: ninja-build: python3-venv: libglib2.0-dev: libpixman-1-dev: zlib1g-dev:
-	meson:bookworm-backports python3-pycotap:bookworm-backports"
+	meson:bookworm-backports python3-pycotap:bookworm-backports
+	lava-common:"
 # The last group (from dpkg-dev on) builds the lab's own qemu-system-x86_64 (qemu/build-qemu.sh):
 # QEMU 10.0 needs meson >= 1.5 and pycotap, both only in bookworm-backports.
 # Its firmware is the installed seabios/ipxe of the qemu-system-x86 package.
+# lava-common (LAVA 2023.01): LAVA's own job schema, which validates
+# `devmemlab lava-job`'s output (tests/unit/lava-job.sh).
 
 missing=
 for p in $PKGS; do

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Theory of operation: the host suites that drive the launcher (topology,
-# qemu-cmd, libvirt-xml, verdict, qmp) run once more against qemu/devmemlab-asan,
+# qemu-cmd, libvirt-xml, lava-job, verdict, qmp) run once more against qemu/devmemlab-asan,
 # the same sources built with AddressSanitizer and UBSan and
 # -fno-sanitize-recover (make builds it). Every result of theirs must hold
 # again, and no sanitizer may report anything: reports go to files, so a
@@ -12,7 +12,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 A=qemu/devmemlab-asan
-SUITES="topology qemu-cmd libvirt-xml verdict qmp"
+SUITES="topology qemu-cmd libvirt-xml lava-job verdict qmp"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # an old sanitized build would test old code

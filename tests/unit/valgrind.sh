@@ -18,13 +18,15 @@ vg() {	# vg NAME WANT_RC ARGS...
 	$VG qemu/devmemlab "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	if [ $rc = "$want" ]; then ktap_ok "$name"; else ktap_fail "$name" "exit $rc, want $want" "$(tail -n 15 "$tmp/err")"; fi
 }
-ktap_plan 12
+ktap_plan 14
 vg "valgrind: qemu-cmd pci-switch" 0 qemu-cmd -t pci-switch
 vg "valgrind: libvirt-xml pci-switch" 0 libvirt-xml -t pci-switch --accel tcg
 vg "valgrind: libvirt-xml cxl-type3" 0 libvirt-xml -t cxl-type3 --accel tcg
 # shellcheck disable=SC2086
 vg "valgrind: run --libvirt with no daemon" 5 $RUN --qemu "$PWD/tests/unit/fake-qemu" --libvirt --connect "qemu:///system?socket=$tmp/none"
 vg "valgrind: list" 0 list
+vg "valgrind: lava-job nvme-cmb" 0 lava-job -t nvme-cmb --suite nvme-cmb --kernel-url k --initrd-url i --disk-url d
+vg "valgrind: lava-job refused (the lab's device, no image)" 2 lava-job -t accel --kernel-url k --initrd-url i
 vg "valgrind: check a malformed topology" 2 check tests/unit/topologies/bad/window-small.ini
 vg "valgrind: libvirt-xml accel-iommu" 0 libvirt-xml -t accel-iommu --accel tcg
 vg "valgrind: check a malformed accel link" 2 check tests/unit/topologies/bad/accel-bandwidth-unit.ini

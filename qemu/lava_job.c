@@ -50,7 +50,7 @@ static int minutes(int seconds)
 int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f,
 		   char *err, size_t errlen)
 {
-	char *guest[3] = { "sh", NULL, NULL };
+	char *guest[64] = { "sh" };
 	char cmdline[4096], script[128];
 	struct qemu_opts o = {
 		.qemu = "qemu-system-x86_64", .kernel = "{kernel}", .initrd = "{initrd}",
@@ -71,6 +71,12 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 					       lo->suite);
 		snprintf(script, sizeof(script), "/lab/tests/%s.sh", lo->suite);
 		guest[1] = script;
+		for (int i = 0; lo->suite_args && lo->suite_args[i]; i++) {
+			if (i + 2 >= (int)(sizeof(guest) / sizeof(guest[0])) - 1)
+				return errline(err, errlen, "at most %zu suite arguments",
+					       sizeof(guest) / sizeof(guest[0]) - 3);
+			guest[i + 2] = lo->suite_args[i];
+		}
 		o.guest_cmd = guest;
 	}
 	if (topo_needs_lab_qemu(t) && !lo->qemu_image)
@@ -164,7 +170,11 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 	fprintf(f, "- test:\n    timeout:\n      minutes: %d\n    monitors:\n    - name: %s\n",
 		minutes(lo->timeout), lo->suite ? lo->suite : "inventory");
 	fputs("      start: 'DEVMEMLAB: run begin'\n      end: 'DEVMEMLAB: run end'\n", f);
-	fputs("      pattern: '(?P<result>ok|not ok) \\d+ (?P<test_case_id>[^#\\r\\n]+)'\n", f);
+	/*
+	 * LAVA matches as the console arrives: the name must run to the end
+	 * of its line (or a KTAP directive), or a half-received line matches
+	 */
+	fputs("      pattern: '(?P<result>ok|not ok) \\d+ (?P<test_case_id>[^#\\r\\n]+?) *(#[^\\r\\n]*)?[\\r\\n]'\n", f);
 	fputs("      fixupdict:\n        ok: pass\n        not ok: fail\n", f);
 	ret = 0;
 out:

@@ -9,6 +9,7 @@
 
 struct lava_opts {
 	const char *suite;	/* tests/vm/SUITE.sh, NULL: the inventory */
+	char *const *suite_args;	/* its arguments, may be NULL */
 	const char *kernel_url, *initrd_url;
 	const char *disk_url;	/* NVMe images: DISK_URL/ID.img */
 	const char *qemu_image;	/* container with the lab's QEMU (accel topologies) */

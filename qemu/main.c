@@ -36,6 +36,7 @@ static void usage(FILE *f)
 	      "       devmemlab qmp [--wait-event NAME] [--timeout S] SOCKET COMMAND [ARGS-JSON]\n"
 	      "       devmemlab lava-job -t TOPO [--suite NAME] --kernel-url URL --initrd-url URL\n"
 	      "                [--disk-url URL] [--qemu-image IMAGE] [--accel tcg|kvm] [--timeout S]\n"
+	      "                [-- suite arguments]\n"
 	      "options:\n"
 	      "  -t, --topology NAME|FILE  topology name (topologies/NAME.ini) or file\n"
 	      "  --kernel FILE             guest kernel (default build/kernel/vmlinuz)\n"
@@ -248,7 +249,7 @@ static int cmd_qemu_cmd(const struct cli *c)
 static int cmd_lava_job(const struct cli *c)
 {
 	struct lava_opts lo = {
-		.suite = c->suite, .kernel_url = c->kernel_url, .initrd_url = c->initrd_url,
+		.suite = c->suite, .suite_args = c->guest_cmd, .kernel_url = c->kernel_url, .initrd_url = c->initrd_url,
 		.disk_url = c->disk_url, .qemu_image = c->qemu_image,
 		.accel = c->accel ? c->accel : "tcg", .timeout = c->timeout,
 	};
@@ -262,8 +263,8 @@ static int cmd_lava_job(const struct cli *c)
 		die_usage("lava-job: --kernel-url and --initrd-url are needed (where the worker downloads them)");
 	if (!c->disk_url && topo_has_kind(t, DEV_NVME))
 		die_usage("lava-job: topology '%s' has NVMe drives: --disk-url (its images are URL/ID.img)", t->name);
-	if (c->guest_cmd || c->script)
-		die_usage("lava-job: the workload is --suite NAME (tests/vm/NAME.sh)");
+	if (c->script || (c->guest_cmd && !c->suite))
+		die_usage("lava-job: the workload is --suite NAME [-- its arguments] (tests/vm/NAME.sh)");
 	if (c->suite && !strchr(c->suite, '/')) {
 		char path[PATH_MAX];
 

@@ -21,7 +21,7 @@ URLS="--kernel-url http://lab.example/vmlinuz --initrd-url http://lab.example/in
 # golden name, topology, suite
 CASES="pci-bar:pci-bar:device-private pci-switch:pci-switch:pci-switch nvme-cmb:nvme-cmb:nvme-cmb
 	cxl-type3:cxl-type3:cxl-type3 cxl-type2:cxl-type2:cxl-type2 accel-iommu:accel-iommu:device-private"
-ktap_plan 21
+ktap_plan 23
 
 validate() {
 	/usr/bin/python3 -c '
@@ -38,6 +38,20 @@ for c in $CASES; do
 	ktap_is "lava-job ${c%%:*} matches golden" "$(cat "$tmp/job")" "$(cat "$g")"
 	ktap_is "lava-job ${c%%:*}: LAVA's schema accepts it" "$(validate "$tmp/job")" ""
 done
+# the suite's arguments (tests/vm.sh gives devices.sh the topology's expectations) end the command line
+# shellcheck disable=SC2086
+got=$($L lava-job -t pci-bar --suite devices $URLS -- pci-bar ivshmem=1073741824)
+ktap_has "suite arguments after -- reach the kernel command line" "$got" \
+	"lab.topology=pci-bar -- sh /lab/tests/devices.sh pci-bar ivshmem=1073741824\"'"
+# LAVA matches the pattern as the console arrives: a name is whole only at its line's end
+pat=$(printf '%s\n' "$got" | sed -n "s/^ *pattern: '\(.*\)'$/\1/p")
+ktap_is "the monitor pattern takes whole names only: none from a half line, the name without its directive" \
+	"$(/usr/bin/python3 -c '
+import re, sys
+p = re.compile(sys.argv[1])
+half = p.search("ok 3 it_creates_")
+whole = p.search("ok 3 it creates a thing # SKIP no device\r\n")
+print(half is None, whole.group("result"), whole.group("test_case_id"))' "$pat")" "True ok it creates a thing"
 grep -v '^visibility:' tests/unit/golden/lava-pci-bar.yaml > "$tmp/novis"
 ktap_has "LAVA's validator refuses a job without visibility (it can fail)" "$(validate "$tmp/novis")" \
 	"required key not provided @ data['visibility']"

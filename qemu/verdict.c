@@ -21,8 +21,10 @@ static const struct kernel_pattern {
 	{ "blocked for more than", "hung task", 1 },	/* "INFO: task sh:1 blocked for more than 30 seconds." */
 	{ "detected stall", "RCU stall", 1 },	/* "rcu: INFO: rcu_sched detected stalls", "self-detected stall" */
 	{ "detected expedited stall", "RCU stall", 1 },
-	{ "KASAN", "KASAN", 1 },		/* "BUG: KASAN: use-after-free" */
+	/* not "KASAN" alone: a KASAN kernel's every Oops line says "SMP KASAN NOPTI" */
+	{ "BUG: KASAN", "KASAN", 1 },		/* "BUG: KASAN: use-after-free in ..." */
 	{ "BUG:", "BUG", 1 },
+	{ "kernel BUG at", "BUG", 1 },		/* BUG(), VM_BUG_ON_PAGE(): "kernel BUG at mm/x.c:1!" */
 	{ "Oops", "Oops", 1 },
 	{ "general protection fault", "general protection fault", 1 },
 	{ "WARNING:", "WARNING", 0 },

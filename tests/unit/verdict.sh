@@ -3,7 +3,9 @@
 #
 # Theory of operation: `devmemlab run` is driven with tests/unit/fake-qemu,
 # which replays recorded guest consoles (consoles/: clean.log, panic.log,
-# oom.log and hung-task.log are real Debian 7.3.4 guests, the others are
+# oom.log and hung-task.log are real Debian 7.3.4 guests, vm-bug.log the
+# debug kernel's VM_BUG_ON_PAGE under KASAN (make ab-demo's B), kasan.log
+# its first lines with a KASAN report in the kernel's format, the others are
 # edited copies in the kernel's own formats). Each case asserts the exit
 # status, the one line that explains it, result.json's verdict (and the
 # kind of kernel problem), and that no /dev/shm backing file is left
@@ -31,7 +33,7 @@ verdict() { jq -r .verdict "$tmp/results/latest/result.json" 2>&1; }
 kind() { jq -r .kernel_problem_kind "$tmp/results/latest/result.json" 2>&1; }
 no_shm() { ! ls "$SHM"-* >/dev/null 2>&1; }
 
-ktap_plan 59
+ktap_plan 65
 
 launch $C/clean.log
 ktap_is "clean console: exit 0, verdict pass" "$rc|$(verdict)" "0|pass"
@@ -52,7 +54,9 @@ for c in hung-task:"hung task":"INFO: task stat:120 blocked for more than 5 seco
 	 rcu-stall:"RCU stall":"rcu: INFO: rcu_sched detected stalls on CPUs/tasks:" \
 	 rcu-self:"RCU stall":"rcu: INFO: rcu_preempt self-detected stall on CPU" \
 	 soft-lockup:"soft lockup":"watchdog: BUG: soft lockup - CPU#0 stuck for 26s!" \
-	 oops:"BUG":"BUG: kernel NULL pointer dereference" panic:"panic":"Kernel panic"; do
+	 oops:"BUG":"BUG: kernel NULL pointer dereference" panic:"panic":"Kernel panic" \
+	 vm-bug:"BUG":"kernel BUG at ./include/linux/page-flags.h:345!" \
+	 kasan:"KASAN":"BUG: KASAN: slab-use-after-free in dml_folio_free+0x21/0x90 [devmemlab]"; do
 	f=${c%%:*} rest=${c#*:}
 	launch "$C/$f.log"
 	ktap_is "$f: exit 3, kernel-problem, kind '${rest%%:*}' in result.json" "$rc|$(verdict)|$(kind)" \

@@ -46,17 +46,24 @@ endif
 endif
 else ifneq ($(GUEST),)
 $(error devmemlab: GUEST=$(GUEST): the only other guest is GUEST=debug)
+else ifneq ($(filter cxl-test,$(MAKECMDGOALS)),)
+$(error devmemlab: cxl_test runs on the debug kernel: make cxl-test GUEST=debug)
 endif
 ifneq ($(KERNEL_SRC),)
+# what the lab builds for a tree (its modules installed, test_hmm) lives in build/ksrc/ID/
+KSRC_OUT  := $(BUILD)/ksrc/$(firstword $(shell echo '$(abspath $(KERNEL_SRC))' | cksum))
 KERNEL    ?= $(KERNEL_SRC)/arch/x86/boot/bzImage
-MODULES   ?= $(BUILD)/user-modules
+MODULES   ?= $(KSRC_OUT)/modules
 GUEST_KVER := $(shell cat $(KERNEL_SRC)/include/config/kernel.release 2>/dev/null)
-KERNEL_DEP := $(if $(GUEST),$(DEBUG_DIR)/.stamp,$(MODULES)/.stamp)
+KERNEL_DEP := $(if $(GUEST),$(DEBUG_DIR)/.stamp,$(if $(filter $(KSRC_OUT)/modules,$(MODULES)),$(MODULES)/.stamp))
+# a tree built by another compiler than the host's gcc (make debug-kernel's
+# is the build root's gcc-14): its modules are built and installed there too
+KSRC_IN_ROOT := $(shell guest-kernel/check-tree.sh --in-root '$(KERNEL_SRC)')
 # before anything is built or booted: one line if the tree cannot serve
 ifeq ($(GUEST)$(wildcard $(DEBUG_DIR)/.stamp),debug)
 else
 TREE_PROBLEM := $(shell guest-kernel/check-tree.sh '$(KERNEL_SRC)' \
-	'$(if $(filter $(BUILD)/user-modules,$(MODULES)),,$(MODULES))')
+	'$(if $(filter $(KSRC_OUT)/modules,$(MODULES)),,$(MODULES))')
 ifneq ($(TREE_PROBLEM),)
 $(error $(TREE_PROBLEM))
 endif
@@ -83,12 +90,16 @@ ACCEL_QTEST := $(BUILD)/accel-qtest
 # libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
 FUZZER    := $(BUILD)/fuzz/topology-fuzz
 # upstream's test_hmm builds against Debian's headers or the debug tree
-UPSTREAM  := $(if $(GUEST),$(DEBUG_DIR)/upstream,$(BUILD)/upstream)
-UPSTREAM_KO := $(if $(GUEST),$(UPSTREAM)/test_hmm.ko,$(if $(filter $(KVER),$(GUEST_KVER)),$(if \
-	$(KERNEL_SRC),,$(UPSTREAM)/test_hmm.ko)))
+# (a tree: its own lib/test_hmm.c and hmm-tests.c)
+UPSTREAM  := $(if $(KERNEL_SRC),$(if $(GUEST),$(DEBUG_DIR),$(KSRC_OUT))/upstream,$(BUILD)/upstream)
+UPSTREAM_KO := $(if $(or $(KERNEL_SRC),$(filter $(KVER),$(GUEST_KVER))),$(UPSTREAM)/test_hmm.ko)
 INITRAMFS := $(BUILD)/initramfs.cpio.zst
 MODULE_KO := $(BUILD)/module/devmemlab.ko
 LOCKDEP_KO := $(if $(GUEST),$(DEBUG_DIR)/test-modules/dml_lockdep.ko)
+# the kernel's cxl_test and ndctl's CXL tests (debug kernel only), an initramfs of their own
+CXL_TEST_DIR := $(DEBUG_DIR)/cxl-test
+CXL_TEST_INITRD := $(BUILD)/cxl-test.cpio.zst
+CXL_TEST_MODS := cxl_acpi cxl_pmem cxl_port cxl_mem cxl_core dax_hmem libnvdimm nd_pmem dax_pmem device_dax kmem
 TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
 		dml-stress dml-engine dml-coherent dml-cxl-region)
@@ -101,7 +112,7 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
+.PHONY: ab ab-demo cxl-test all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
 	initramfs qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -130,8 +141,29 @@ ACCEL_LINKS ?= 2 4 8 16 32 64
 bench-accel: all $(LAB_QEMU)
 	@RUN="$(RUN)" scripts/bench-accel.sh docs/results $(ACCEL_LINKS)
 
-check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
-	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) tests/run.sh
+# A/B: the realloc suite and dml-bench on two kernels, interleaved boots, one
+# comparison (scripts/ab.sh): A, B = debian, debug or a built tree; ROUNDS=5
+ab: $(LAUNCHER)
+	@ACCEL=$(ACCEL) scripts/ab.sh '$(A)' '$(B)'
+
+# the same A/B on a one-line change to mm/: the debug tree vs a copy of it
+# without the line that clears a re-used page's compound_head (docs/ab.md)
+ab-demo: $(LAUNCHER) $(DEBUG_DIR)/.stamp
+	@$(SUDO) scripts/ab-demo.sh $(ROOT) $(DEBUG_DIR)/src $(BUILD)/ab-revert
+	@ACCEL=$(ACCEL) OUT=$(or $(OUT),results/ab-demo) scripts/ab.sh debug $(BUILD)/ab-revert/src
+
+print-%:
+	@echo '$($*)'
+
+check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST) $(if $(GUEST),$(CXL_TEST_INITRD))
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) \
+		CXL_TEST_INITRD=$(if $(GUEST),$(CXL_TEST_INITRD)) tests/run.sh
+
+# the kernel's mock CXL topology (tools/testing/cxl) under ndctl's CXL tests,
+# on the debug kernel: one boot, KTAP (tests/vm/cxl-test.sh)
+cxl-test: $(LAUNCHER) $(CXL_TEST_INITRD)
+	$(LAUNCHER) run --kernel $(KERNEL) --initrd $(CXL_TEST_INITRD) --accel $(ACCEL) -t pci-bar --timeout 2400 \
+		--append numa=fake=2 -- sh /lab/tests/cxl-test.sh
 
 unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@tests/run.sh --unit
@@ -182,10 +214,11 @@ $(ROOT)/.devmemlab-stamp: guest-kernel/buildroot.sh guest-kernel/versions.env | 
 $(BUILD)/linux-source/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
 	@guest-kernel/fetch-source.sh $(BUILD)/linux-source
 
-# the kernel's test_hmm.ko and hmm-tests, for side-by-side runs (Debian's kernel or GUEST=debug)
+# the kernel's test_hmm.ko and hmm-tests, for side-by-side runs (Debian's kernel, or a tree's own)
 $(UPSTREAM)/test_hmm.ko: guest-kernel/build-upstream.sh $(BUILD)/linux-source/.stamp \
-		$(ROOT)/.devmemlab-stamp $(if $(GUEST),$(KERNEL_DEP))
-	@$(SUDO) guest-kernel/build-upstream.sh $(ROOT) $(BUILD)/linux-source $(UPSTREAM) $(if $(GUEST),$(KERNEL_SRC))
+		$(ROOT)/.devmemlab-stamp $(if $(KERNEL_SRC),$(KERNEL_DEP) $(KERNEL_SRC)/Module.symvers)
+	@$(SUDO) guest-kernel/build-upstream.sh $(ROOT) $(or $(KERNEL_SRC),$(BUILD)/linux-source) $(UPSTREAM) \
+		$(if $(KERNEL_SRC),$(KERNEL_SRC) $(if $(KSRC_IN_ROOT),,host))
 
 kernel: $(KERNEL_DEP)
 $(BUILD)/kernel/.stamp: guest-kernel/fetch-kernel.sh guest-kernel/versions.env | $(BUILD)/.deps-stamp
@@ -207,24 +240,41 @@ $(DEBUG_DIR)/src/.stamp: guest-kernel/fetch-source.sh guest-kernel/versions.env 
 $(ROOT)/.devmemlab-kbuild-stamp: guest-kernel/buildroot.sh $(ROOT)/.devmemlab-stamp
 	@$(SUDO) guest-kernel/buildroot.sh --kbuild $(ROOT)
 
-# A user's built tree: install its modules into MODULES
-$(BUILD)/user-modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release
-	$(MAKE) -C $(KERNEL_SRC) modules_install INSTALL_MOD_PATH=$(abspath $(MODULES)) INSTALL_MOD_STRIP=1
+# cxl_test's modules (they replace the tree's CXL modules, so only in an
+# initramfs of their own) and ndctl's CXL tests
+$(CXL_TEST_DIR)/.stamp: guest-kernel/build-cxl-test.sh $(DEBUG_DIR)/.stamp $(ROOT)/.devmemlab-stamp
+	@$(SUDO) guest-kernel/build-cxl-test.sh $(ROOT) $(DEBUG_DIR)/src $(CXL_TEST_DIR)
+	@touch $@
+$(CXL_TEST_INITRD): $(CXL_TEST_DIR)/.stamp $(INITRAMFS)
+	@guest-tools/mkinitramfs.sh $@ $(ROOT) $(MODULES) $(GUEST_KVER) "$$($(LAUNCHER) modules) $(CXL_TEST_MODS)" \
+		"$(CXL_TEST_DIR)/ko" "$(TOOLS_DIR)" "$(CXL_TEST_DIR)/ndctl-test:ndctl-test"
+
+# A built tree: install its modules into build/ksrc/ID/modules (in the build
+# root when its compiler is the root's), without the links back to the tree
+KSRC_MAKE = $(if $(KSRC_IN_ROOT),$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C \
+	$$(guest-kernel/in-root.sh --path $(KERNEL_SRC)),$(MAKE) -s -C $(KERNEL_SRC))
+$(KSRC_OUT)/modules/.stamp: $(KERNEL_SRC)/include/config/kernel.release $(KERNEL_SRC)/Module.symvers $(KERNEL)
+	@echo "devmemlab: modules_install from $(KERNEL_SRC) ($(GUEST_KVER)) into $(@D)"
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@$(KSRC_MAKE) modules_install INSTALL_MOD_STRIP=1 \
+		INSTALL_MOD_PATH=$(if $(KSRC_IN_ROOT),$$(guest-kernel/in-root.sh --path $(@D)),$(abspath $(@D)))
+	@rm -f $(@D)/lib/modules/$(GUEST_KVER)/build $(@D)/lib/modules/$(GUEST_KVER)/source
 	@touch $@
 
 MODULE_SRC := $(wildcard guest-kernel/module/*.[ch]) guest-kernel/module/Kbuild
 module: $(MODULE_KO)
-ifneq ($(GUEST),)
-# the debug tree, with the build root's gcc-14 it was built with
-DEBUG_KMOD = @$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/$(KERNEL_SRC) M=/src/$(1) MO=/src/$(2) W=1 modules
+ifneq ($(or $(GUEST),$(KSRC_IN_ROOT)),)
+# a tree built in the build root (the debug kernel, make ab's copies), with its gcc-14
+KSRC_KMOD = @$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C $$(guest-kernel/in-root.sh --path $(KERNEL_SRC)) \
+	M=/src/$(1) MO=/src/$(2) W=1 modules
 $(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp $(BUILD)/inputs $(KERNEL_DEP)
-	$(call DEBUG_KMOD,guest-kernel/module,$(BUILD)/module)
+	$(call KSRC_KMOD,guest-kernel/module,$(BUILD)/module)
 # a deliberate lock inversion: a lockdep report must fail the boot (tests/vm.sh)
 $(LOCKDEP_KO): tests/modules/dml_lockdep.c tests/modules/Kbuild $(ROOT)/.devmemlab-stamp $(KERNEL_DEP)
-	$(call DEBUG_KMOD,tests/modules,$(@D))
+	$(call KSRC_KMOD,tests/modules,$(@D))
 else ifneq ($(KERNEL_SRC),)
 # your tree, your compiler
-$(MODULE_KO): $(MODULE_SRC) $(BUILD)/inputs
+$(MODULE_KO): $(MODULE_SRC) $(BUILD)/inputs $(KERNEL_DEP)
 	$(MAKE) -C $(KERNEL_SRC) M=$(CURDIR)/guest-kernel/module MO=$(CURDIR)/$(BUILD)/module W=1 modules
 else ifeq ($(GUEST_KVER),$(KVER))
 # Debian's headers and gcc-14, in the trixie build root: the exact vermagic

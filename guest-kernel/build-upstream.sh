@@ -8,27 +8,33 @@
 #                     asked of upstream code)
 #   OUT/hmm-tests     tools/testing/selftests/mm/hmm-tests.c, static, with
 #                     the kselftest harness, vm_util.c and hugepage_settings.c
-#   build-upstream.sh ROOT SRC OUT [KDIR]
-# KDIR: a built kernel tree inside the checkout (the debug kernel's) to build
-# test_hmm.ko against, instead of Debian's headers in the build root.
+#   build-upstream.sh ROOT SRC OUT [KDIR [host]]
+# KDIR: a built kernel tree (KERNEL_SRC, the debug kernel's; SRC is then the
+# tree itself) to build test_hmm.ko against instead of Debian's headers.
+# Built in the build root (the tree must be inside the checkout), or with
+# "host" by the host's make and gcc (a tree the host's gcc built).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
 . "$here/versions.env"
 root=$1 src=$2 out=$3 kdir=/lib/modules/$KVER/build
 log() { printf 'devmemlab: upstream: %s\n' "$*"; }
-src=$("$here/in-root.sh" --path "$src")
-[ $# -lt 4 ] || kdir=$("$here/in-root.sh" --path "$4")
 mkdir -p "$out/src"
-outdir=$("$here/in-root.sh" --path "$out")
-cp "$repo${src#/src}/lib/test_hmm.c" "$repo${src#/src}/lib/test_hmm_uapi.h" "$out/src/"
+cp "$src/lib/test_hmm.c" "$src/lib/test_hmm_uapi.h" "$out/src/"
 echo 'obj-m := test_hmm.o' > "$out/src/Kbuild"
-log "test_hmm.ko (against $kdir)"
-"$here/in-root.sh" "$root" make -s -C "$kdir" M="$outdir/src" \
-	MO="$outdir/obj" modules
+if [ "${5:-}" = host ]; then
+	inroot() { sh -c "$1"; }
+	src=$(cd "$src" && pwd) kdir=$(cd "$4" && pwd) outdir=$(cd "$out" && pwd)
+else
+	inroot() { "$here/in-root.sh" "$root" sh -c "$1"; }
+	src=$("$here/in-root.sh" --path "$src")
+	[ $# -lt 4 ] || kdir=$("$here/in-root.sh" --path "$4")
+	outdir=$("$here/in-root.sh" --path "$out")
+fi
+log "test_hmm.ko (against $kdir${5:+, with the host gcc})"
+inroot "make -s -C $kdir M=$outdir/src MO=$outdir/obj modules"
 cp "$out/obj/test_hmm.ko" "$out/test_hmm.ko"
 log "hmm-tests (static)"
-"$here/in-root.sh" "$root" sh -c "cd $src/tools/testing/selftests/mm && \
+inroot "cd $src/tools/testing/selftests/mm && \
 	gcc -static -O2 -Wall -I $src -I $src/tools/testing/selftests -U_FORTIFY_SOURCE \
 	-o $outdir/hmm-tests hmm-tests.c vm_util.c hugepage_settings.c -lrt -lpthread -lm"
 log "ready: $out/test_hmm.ko $out/hmm-tests"

@@ -15,7 +15,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 15
+ktap_plan 18
 
 # tree NAME [SKIP...]: a fake built tree in $tmp/NAME without the files SKIP names
 tree() {
@@ -65,6 +65,16 @@ mkdir -p "$tmp/mods/lib/modules/7.3.4-other"
 bad "MODULES without the tree's kernel" "MODULES=$tmp/mods has no lib/modules/7.3.4-fake" \
 	KERNEL_SRC="$tmp/good" MODULES="$tmp/mods"
 bad "a nonexistent tree" "KERNEL_SRC=$tmp/none is not a built kernel tree" KERNEL_SRC="$tmp/none"
+# a tree built by another gcc than the host's: modules in the build root, which sees only the checkout
+tree othercc
+echo 'CONFIG_CC_VERSION_TEXT=gcc (Debian 99.1.0-1) 99.1.0' >> "$tmp/othercc/include/config/auto.conf"	# unquoted, as Kconfig writes it
+bad "another compiler, outside the checkout" "KERNEL_SRC=$tmp/othercc was built by 'gcc (Debian 99.1.0-1) 99.1.0', not the host's gcc" \
+	KERNEL_SRC="$tmp/othercc"
+ktap_is "check-tree --in-root: another compiler's tree is built in the build root" \
+	"$(guest-kernel/check-tree.sh --in-root "$tmp/othercc")" y
+echo "CONFIG_CC_VERSION_TEXT=$(gcc --version | head -n 1)" >> "$tmp/good/include/config/auto.conf"
+ktap_is "check-tree --in-root: a tree the host's gcc built is built on the host" \
+	"$(guest-kernel/check-tree.sh --in-root "$tmp/good")" ""
 bad "GUEST=debug before make debug-kernel" "GUEST=debug: no debug kernel yet: make debug-kernel first" \
 	GUEST=debug BUILD="$tmp/build"
 bad "an unknown GUEST" "GUEST=debgu: the only other guest is GUEST=debug" GUEST=debgu

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest initramfs:
-#   mkinitramfs.sh OUT ROOT MODBASE KVER "MODULES" "KO_DIRS" "TOOL_DIRS"
+#   mkinitramfs.sh OUT ROOT MODBASE KVER "MODULES" "KO_DIRS" "TOOL_DIRS" ["TREES"]
 # OUT          output .cpio.zst
 # ROOT         trixie build root: busybox, kmod, cxl/daxctl/ndctl, nvme-cli,
 #              lspci, jq and every library they need, resolved by ROOT's ld.so
@@ -10,10 +10,11 @@
 # MODULES      modules to include with their dependency closure
 # KO_DIRS      directories of out-of-tree .ko files (ours, test_hmm); may be missing
 # TOOL_DIRS    directories of guest tool binaries (go to /lab/bin)
+# TREES        SRC:NAME pairs: directory SRC copied to /lab/NAME (ndctl's tests)
 # Modules are decompressed at build time (no "Invalid ELF header" noise),
 # depmod runs on the small tree. Nothing of the host's libc is used.
 set -eu
-out=$1 root=$2 modbase=$(cd "$3" && pwd) kver=$4 mods=$5 extra=$6 tools=$7
+out=$1 root=$2 modbase=$(cd "$3" && pwd) kver=$4 mods=$5 extra=$6 tools=$7 trees=${8:-}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 log() { printf 'devmemlab: initramfs: %s\n' "$*"; }
@@ -64,7 +65,8 @@ copy_bin() {
 	copy_libs "$src"
 }
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
-for b in /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
+# bash, GNU mktemp and uuidgen: ndctl's CXL tests (tests/vm/cxl-test.sh) need them
+for b in /usr/bin/bash /usr/bin/mktemp /usr/bin/uuidgen /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
 	copy_bin "$b"
 done
 # valgrind's memcheck for the guest tools (tests/vm/valgrind.sh): the real
@@ -137,6 +139,10 @@ for d in $tools; do
 		cp "$t" "$stage/lab/bin/"
 		copy_libs "$t"
 	done
+done
+for t in $trees; do
+	[ -d "${t%%:*}" ] || die "no directory ${t%%:*}"
+	cp -r "${t%%:*}" "$stage/lab/${t#*:}"
 done
 chmod 755 "$stage/init" "$stage"/lab/*.sh
 

@@ -9,7 +9,6 @@
  * monitor that turns each KTAP line between the lab's run markers into a
  * LAVA test case. See docs/lava.md.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +107,7 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 	 */
 	for (int i = 1; i < a.n; i++) {
 		const char *opt = a.v[i], *val = i + 1 < a.n ? a.v[i + 1] : "";
-		char line[PATH_MAX + 64];
+		char *line;
 
 		if (!strcmp(opt, "-nodefaults") || !strcmp(opt, "-no-reboot")) {
 			/* -nodefaults would take -nographic's serial console away */
@@ -124,10 +123,11 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 			continue;
 		if (!strcmp(opt, "-M"))
 			opt = "-machine";
-		snprintf(line, sizeof(line), "%s %s", opt, val);
+		line = xasprintf("%s %s", opt, val);
 		fputs("  - ", f);
 		yq(f, line);
 		fputc('\n', f);
+		free(line);
 	}
 	fprintf(f, "metadata:\n  devmemlab.topology: %s\n  devmemlab.suite: %s\n", t->name,
 		lo->suite ? lo->suite : "inventory");

@@ -265,8 +265,7 @@ MODULE_SRC := $(wildcard guest-kernel/module/*.[ch]) guest-kernel/module/Kbuild
 module: $(MODULE_KO)
 ifneq ($(or $(GUEST),$(KSRC_IN_ROOT)),)
 # a tree built in the build root (the debug kernel, make ab's copies), with its gcc-14
-KSRC_KMOD = @$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C $$(guest-kernel/in-root.sh --path $(KERNEL_SRC)) \
-	M=/src/$(1) MO=/src/$(2) W=1 modules
+KSRC_KMOD = @$(KSRC_MAKE) M=/src/$(1) MO=/src/$(2) W=1 modules
 $(MODULE_KO): $(MODULE_SRC) $(ROOT)/.devmemlab-stamp $(BUILD)/inputs $(KERNEL_DEP)
 	$(call KSRC_KMOD,guest-kernel/module,$(BUILD)/module)
 # a deliberate lock inversion: a lockdep report must fail the boot (tests/vm.sh)

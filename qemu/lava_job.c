@@ -50,7 +50,8 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 		   char *err, size_t errlen)
 {
 	char *guest[64] = { "sh" };
-	char cmdline[4096], script[128];
+	const char *append = "";
+	char script[128];
 	struct qemu_opts o = {
 		.qemu = "qemu-system-x86_64", .kernel = "{kernel}", .initrd = "{initrd}",
 		.accel = lo->accel, .farm = 1,
@@ -81,8 +82,7 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 	if (topo_needs_lab_qemu(t) && !lo->qemu_image)
 		return errline(err, errlen, "topology '%s' has the lab's own device, which only the lab's QEMU has: give --qemu-image (a container image holding it, docs/lava.md)",
 			       t->name);
-	if (qemu_kernel_cmdline(t, &o, cmdline, sizeof(cmdline), err, errlen) ||
-	    qemu_build_argv(t, &o, &a, err, errlen))
+	if (qemu_build_argv(t, &o, &a, err, errlen))
 		goto out;
 
 	fprintf(f, "# devmemlab lava-job -t %s%s%s --accel %s (docs/lava.md)\n", t->name,
@@ -109,13 +109,16 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 		const char *opt = a.v[i], *val = i + 1 < a.n ? a.v[i + 1] : "";
 		char *line;
 
-		if (!strcmp(opt, "-nodefaults") || !strcmp(opt, "-no-reboot")) {
-			/* -nodefaults would take -nographic's serial console away */
-			if (!strcmp(opt, "-no-reboot"))
-				fputs("  - '-no-reboot'\n", f);
+		/* -nodefaults would take -nographic's serial console away */
+		if (!strcmp(opt, "-nodefaults"))
+			continue;
+		if (!strcmp(opt, "-no-reboot")) {
+			fputs("  - '-no-reboot'\n", f);
 			continue;
 		}
 		i++;
+		if (!strcmp(opt, "-append"))	/* the kernel image's image_arg below */
+			append = val;
 		if (!strcmp(opt, "-m") || !strcmp(opt, "-serial") || !strcmp(opt, "-display") ||
 		    !strcmp(opt, "-kernel") || !strcmp(opt, "-initrd") || !strcmp(opt, "-append"))
 			continue;
@@ -135,7 +138,7 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 	fputs("actions:\n- deploy:\n    to: tmpfs\n    timeout:\n      minutes: 5\n    images:\n", f);
 	fputs("      kernel:\n        image_arg: ", f);
 	{
-		char *arg = xasprintf("-kernel {kernel} -append \"%s\"", cmdline);
+		char *arg = xasprintf("-kernel {kernel} -append \"%s\"", append);
 
 		yq(f, arg);
 		free(arg);

@@ -102,7 +102,7 @@ CXL_TEST_INITRD := $(BUILD)/cxl-test.cpio.zst
 CXL_TEST_MODS := cxl_acpi cxl_pmem cxl_port cxl_mem cxl_core dax_hmem libnvdimm nd_pmem dax_pmem device_dax kmem
 TOOLS_DIR := $(BUILD)/guest-tools
 TOOLS     := $(addprefix $(TOOLS_DIR)/,dml-bar dml-realloc dml-bench dml-p2p dml-unplug dml-harden \
-		dml-stress dml-engine dml-coherent dml-cxl-region)
+		dml-stress dml-engine dml-coherent dml-cxl-region dml-verdict)
 RUN       := $(LAUNCHER) run --kernel $(KERNEL) --initrd $(INITRAMFS) --accel $(ACCEL)
 BACKEND   ?= qemu
 LIBVIRT_URI ?= qemu:///system
@@ -294,6 +294,7 @@ $(BUILD)/inputs: FORCE
 
 guest-tools: $(TOOLS)
 $(TOOLS): $(wildcard guest-tools/*.c guest-tools/*.h) guest-kernel/module/devmemlab_uapi.h guest-tools/Makefile \
+		qemu/verdict.c qemu/verdict.h \
 		$(ROOT)/.devmemlab-stamp $(BUILD)/linux-source/.stamp
 	@$(SUDO) guest-kernel/in-root.sh $(ROOT) make -s -C /src/guest-tools O=/src/$(TOOLS_DIR)
 

@@ -55,6 +55,11 @@ int lava_job_write(const struct topology *t, const struct lava_opts *lo, FILE *f
 	struct qemu_opts o = {
 		.qemu = "qemu-system-x86_64", .kernel = "{kernel}", .initrd = "{initrd}",
 		.accel = lo->accel, .farm = 1,
+		/*
+		 * the guest's own verdict as two more KTAP results (guest-tools/
+		 * init); a log that holds a whole suite's kernel lines
+		 */
+		.append = "lab.verdict=1 log_buf_len=8M",
 	};
 	struct argv a = { 0 };
 	int ret = -1;

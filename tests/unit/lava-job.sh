@@ -21,7 +21,7 @@ URLS="--kernel-url http://lab.example/vmlinuz --initrd-url http://lab.example/in
 # golden name, topology, suite
 CASES="pci-bar:pci-bar:device-private pci-switch:pci-switch:pci-switch nvme-cmb:nvme-cmb:nvme-cmb
 	cxl-type3:cxl-type3:cxl-type3 cxl-type2:cxl-type2:cxl-type2 accel-iommu:accel-iommu:device-private"
-ktap_plan 23
+ktap_plan 24
 
 validate() {
 	/usr/bin/python3 -c '
@@ -42,7 +42,10 @@ done
 # shellcheck disable=SC2086
 got=$($L lava-job -t pci-bar --suite devices $URLS -- pci-bar ivshmem=1073741824)
 ktap_has "suite arguments after -- reach the kernel command line" "$got" \
-	"lab.topology=pci-bar -- sh /lab/tests/devices.sh pci-bar ivshmem=1073741824\"'"
+	"-- sh /lab/tests/devices.sh pci-bar ivshmem=1073741824\"'"
+# no launcher reads a farm's console: the guest gives its own verdict (guest-tools/init)
+ktap_has "the guest is asked for its own verdict, with a log that holds a suite" "$got" \
+	"lab.topology=pci-bar lab.verdict=1 log_buf_len=8M -- sh"
 # LAVA matches the pattern as the console arrives: a name is whole only at its line's end
 pat=$(printf '%s\n' "$got" | sed -n "s/^ *pattern: '\(.*\)'$/\1/p")
 ktap_is "the monitor pattern takes whole names only: none from a half line, the name without its directive" \

@@ -89,6 +89,8 @@ LAB_QEMU    := $(BUILD)/qemu/qemu-system-x86_64
 ACCEL_QTEST := $(BUILD)/accel-qtest
 # libFuzzer harness: topology parser + both emitters, for tests/unit/fuzz.sh
 FUZZER    := $(BUILD)/fuzz/topology-fuzz
+# the guest's verdict tool, for the host: scripts/lava-run.sh judges a LAVA job's console with it
+HOST_VERDICT := $(BUILD)/host/dml-verdict
 # upstream's test_hmm builds against Debian's headers or the debug tree
 # (a tree: its own lib/test_hmm.c and hmm-tests.c)
 UPSTREAM  := $(if $(KERNEL_SRC),$(if $(GUEST),$(DEBUG_DIR),$(KSRC_OUT))/upstream,$(BUILD)/upstream)
@@ -112,7 +114,7 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: ab ab-demo cxl-test all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
+.PHONY: ab ab-demo cxl-test lava-check all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
 	initramfs qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -155,8 +157,9 @@ ab-demo: $(LAUNCHER) $(DEBUG_DIR)/.stamp
 print-%:
 	@echo '$($*)'
 
-check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
-	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) tests/run.sh
+# LAVA=1: the LAVA suite too (installs and starts LAVA: tests/lava-check.sh)
+check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST) $(HOST_VERDICT)
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) LAVA=$(LAVA) tests/run.sh
 
 # the kernel's mock CXL topology (tools/testing/cxl) under ndctl's CXL tests,
 # on the debug kernel: one boot, KTAP (tests/vm/cxl-test.sh); about 30 min
@@ -164,6 +167,13 @@ check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 cxl-test: $(LAUNCHER) $(CXL_TEST_INITRD)
 	$(LAUNCHER) run --kernel $(KERNEL) --initrd $(CXL_TEST_INITRD) --accel $(ACCEL) -t pci-bar --timeout 2400 \
 		--append numa=fake=2 -- sh /lab/tests/cxl-test.sh
+
+# the pci-bar device-private and pci-switch P2PDMA suites, a deliberate WARN
+# and a panic as LAVA jobs on the lab's own LAVA (scripts/lava-lab.sh, started
+# and stopped here if nothing runs), each against the same boot under plain
+# QEMU (tests/lava-check.sh, docs/lava.md)
+lava-check: all $(HOST_VERDICT)
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) LAVA=1 tests/run.sh tests/lava-check.sh
 
 unit: $(LAUNCHER) $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST)
 	@tests/run.sh --unit
@@ -187,6 +197,9 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 $(LAUNCHER_ASAN): $(LAUNCHER_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	clang $(filter-out -Werror,$(HOST_CFLAGS)) $(SANITIZE) $$(pkg-config --cflags json-c libvirt) \
 		-o $@ $(LAUNCHER_SRC) $$(pkg-config --libs json-c libvirt)
+$(HOST_VERDICT): guest-tools/dml-verdict.c qemu/verdict.c qemu/verdict.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Iqemu -o $@ guest-tools/dml-verdict.c qemu/verdict.c
 FUZZ_SRC  := tests/fuzz/topology-fuzz.c qemu/topology.c qemu/qemu_argv.c qemu/libvirt_xml.c
 $(FUZZER): $(FUZZ_SRC) $(wildcard qemu/*.h) | $(BUILD)/.deps-stamp
 	@mkdir -p $(@D)

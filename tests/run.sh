@@ -18,15 +18,15 @@ mkdir -p "$logs"
 suites=
 case $1 in
 --unit) shift; suites=$(ls tests/unit/*.sh) ;;
---vm) shift; suites=tests/vm.sh ;;
+--vm) shift; suites="tests/vm.sh tests/lava-check.sh" ;;
 esac
 [ $# -gt 0 ] && suites="$*"
-[ -n "$suites" ] || suites="$(ls tests/unit/*.sh) tests/vm.sh"
+[ -n "$suites" ] || suites="$(ls tests/unit/*.sh) tests/vm.sh tests/lava-check.sh"
 
 pass=0 fail=0 skip=0
 for s in $suites; do
 	name=$(basename "$s" .sh)
-	[ "$s" = tests/vm.sh ] || name=unit/$name
+	case $s in tests/unit/*) name=unit/$name ;; esac
 	log=$logs/$(echo "$name" | tr / -).log
 	start=$(date +%s)
 	echo "== $name"

@@ -30,6 +30,7 @@
 cd "$(dirname "$0")/.." || exit 1
 . guest-tools/lab/ktap.sh
 . tests/libvirt-lib.sh
+. tests/vm-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 RUN="qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}
 	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}"
@@ -51,14 +52,6 @@ boot() {
 	else
 		ktap_fail "$name: launcher exit $want" "got exit $rc" "$(grep -v '^devmemlab: \[' "$tmp/err" | tail -n 12)"
 	fi
-}
-
-expectations() {
-	qemu/devmemlab describe -t "$1" | awk '
-		$2 == "ivshmem" { split($3, s, "="); print "ivshmem=" s[2] }
-		$2 == "nvme" { split($3, s, "="); split($4, c, "="); print "nvme=" s[2] ":" c[2] }
-		$2 == "cxl-type3" { split($3, s, "="); print "cxl=" s[2] }
-		$2 == "accel" { split($3, s, "="); print "accel=" s[2] }'
 }
 
 for f in topologies/*.ini; do
@@ -244,7 +237,7 @@ ktap_is "results-channel: no result file on the console" \
 	"$(grep -c 'DEVMEMLAB: file begin' "$tmp"/rc/latest/console.log)" 0
 
 # the verdict is real: a kernel panic and a failing workload fail the run
-boot kernel-panic 3 -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
+boot kernel-panic 3 -t pci-bar -- sh /lab/tests/kernel-panic.sh
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"
 boot workload-fails 1 -t pci-bar -- false
 # on the debug kernel (GUEST=debug), a lockdep report fails the run too:
@@ -353,7 +346,7 @@ if $LV start 2>"$tmp/lvd"; then
 	ktap_is "libvirt device-private: dml-bench.json came over the results channel (<channel type='file'>)" \
 		"$(jq -r '[.[] | .direction] | unique | length' "$json" 2>&1)" 7
 	# the panic run reports no results: its exit status (3) is the comparison
-	boot "libvirt kernel-panic" 3 --libvirt -t pci-bar -- sh -c "echo c > /proc/sysrq-trigger"
+	boot "libvirt kernel-panic" 3 --libvirt -t pci-bar -- sh /lab/tests/kernel-panic.sh
 	lv_compare "libvirt kernel-panic" kernel-panic libvirt_kernel-panic 0
 
 	# libvirt's errors: one line with libvirt's message, nothing left behind

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	      "  --cpus N                  override the topology's vCPU count\n"
 	      "  --results DIR             run: results root (default results/)\n"
 	      "  --script GUEST_PATH       workload script inside the guest (default: inventory)\n"
-	      "  --append PARAMS           extra kernel parameters (lab.shell=1 for a shell)\n"
+	      "  --append PARAMS           extra kernel parameters (lab.shell=1 for a shell); again: added\n"
 	      "  --shell                   run: interactive guest shell on this terminal\n"
 	      "  --shm-prefix PATH         lab-managed ivshmem files are PATH-ID\n"
 	      "  --workdir DIR             where NVMe disk images live (run: the results dir;\n"
@@ -365,7 +365,17 @@ static void parse_args(int argc, char **argv, struct cli *c)
 		case OPT_ACCEL: c->accel = optarg; break;
 		case OPT_RESULTS: c->results = optarg; break;
 		case OPT_SCRIPT: c->script = optarg; break;
-		case OPT_APPEND: c->append = optarg; break;
+		case OPT_APPEND:
+			if (c->append) {	/* again: the parameters add up, in order */
+				static char *joined;
+				char *j = xasprintf("%s %s", c->append, optarg);
+
+				free(joined);
+				c->append = joined = j;
+			} else {
+				c->append = optarg;
+			}
+			break;
 		case OPT_SHM: c->shm_prefix = optarg; break;
 		case OPT_WORKDIR: c->workdir = optarg; break;
 		case OPT_QEMU: c->qemu = optarg; break;

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 L=${DEVMEMLAB:-qemu/devmemlab}	# tests/unit/asan.sh: the sanitized build
 FIXED="--kernel /lab/vmlinuz --initrd /lab/initrd --shm-prefix /dev/shm/devmemlab-golden --workdir /run/dml"
 set -- tests/unit/golden/*.cmd
-ktap_plan $(($# + 17))
+ktap_plan $(($# + 18))
 
 for g in "$@"; do
 	t=$(basename "$g" .cmd)
@@ -37,6 +37,8 @@ ktap_has "under TCG a guest with the accelerator idles with HLT (MWAIT is a spin
 # shellcheck disable=SC2086
 got=$($L qemu-cmd -t pci-bar $FIXED --script /lab/x.sh --append lab.shell=1)
 ktap_has "--script and --append reach the kernel command line" "$got" "lab.run=/lab/x.sh lab.shell=1'"
+got=$($L qemu-cmd -t pci-bar $FIXED --append no5lvl --append mem=512M --append lab.shell=1)
+ktap_has "--append given three times: the parameters add up, in order" "$got" "panic=-1 lab.topology=pci-bar no5lvl mem=512M lab.shell=1'"
 # shellcheck disable=SC2086
 got=$($L qemu-cmd -t pci-bar $FIXED -- echo 'say "hi"' 2>&1); rc=$?
 ktap_is "a double quote in the guest command is refused" "$rc|$(echo "$got" | wc -l)" "2|1"

@@ -26,6 +26,10 @@
 set -u
 
 STATE=${LAVA_STATE:-/var/lib/devmemlab-lava}
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac
+# PostgreSQL's tools, run as postgres, cannot enter a root-only working
+# directory (they say so on stderr): nothing below is relative to it
+cd / || exit 1
 PORT=${LAVA_PORT:-8000}
 # lava-worker pings the server every PING s (LAVA's default 20): a job waits
 # for the next ping to start and to be reported finished

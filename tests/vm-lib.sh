@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=sh
-# Helpers for the host's in-VM test drivers (sourced by tests/vm.sh and
-# tests/lava-check.sh).
+# Helpers for the host's in-VM test drivers (sourced by tests/vm.sh,
+# tests/debug-suites.sh and tests/lava-check.sh).
 
 # expectations TOPO: devices.sh's arguments for a topology, from the
 # topology file itself (`devmemlab describe`)
@@ -11,4 +11,25 @@ expectations() {
 		$2 == "nvme" { split($3, s, "="); split($4, c, "="); print "nvme=" s[2] ":" c[2] }
 		$2 == "cxl-type3" { split($3, s, "="); print "cxl=" s[2] }
 		$2 == "accel" { split($3, s, "="); print "accel=" s[2] }'
+}
+
+# boot NAME WANT_RC LAUNCHER-ARGS...: re-emit the guest's results, then the
+# verdict. Needs RUN (the launcher's run command) and tmp (a scratch folder);
+# leaves the launcher's stdout and exit status in $tmp/KEY.out, $tmp/KEY.rc
+# shellcheck disable=SC2154 # tmp: the caller's
+boot() {
+	name=$1 want=$2; shift 2
+	# shellcheck disable=SC2086
+	$RUN "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	key=$(echo "$name" | tr ' /' '__')
+	cp "$tmp/out" "$tmp/$key.out"
+	echo "$rc" > "$tmp/$key.rc"
+	# a boot that should pass must also print a whole, planned KTAP run
+	if [ "$want" = 0 ]; then ktap_import "$tmp/out" "$name: " "$rc"; else ktap_import "$tmp/out" "$name: "; fi
+	if [ "$rc" = "$want" ]; then
+		ktap_ok "$name: launcher exit $want ($(grep -o 'accel [a-z]*' "$tmp/err" | head -n 1))"
+	else
+		ktap_fail "$name: launcher exit $want" "got exit $rc" "$(grep -v '^devmemlab: \[' "$tmp/err" | tail -n 12)"
+	fi
 }

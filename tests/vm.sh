@@ -26,6 +26,7 @@
 # the topology's devices; libvirt errors, the deadline and SIGTERM leave no
 # domain and no /dev/shm file behind.
 # Environment: ACCEL (auto), KERNEL, INITRD, VM_TIMEOUT (seconds per boot),
+# GUEST_APPEND (kernel parameters for every boot: the debug kernel's no5lvl),
 # GUEST (debug: the debug kernel's lockdep proof too).
 cd "$(dirname "$0")/.." || exit 1
 . guest-tools/lab/ktap.sh
@@ -33,26 +34,9 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/vm-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 RUN="qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}
-	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}"
+	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}
+	${GUEST_APPEND:+--append $GUEST_APPEND}"
 echo "KTAP version 1"
-
-# boot NAME WANT_RC LAUNCHER-ARGS...: re-emit the guest's results, then the verdict
-boot() {
-	name=$1 want=$2; shift 2
-	# shellcheck disable=SC2086
-	$RUN "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	key=$(echo "$name" | tr ' /' '__')
-	cp "$tmp/out" "$tmp/$key.out"
-	echo "$rc" > "$tmp/$key.rc"
-	# a boot that should pass must also print a whole, planned KTAP run
-	if [ "$want" = 0 ]; then ktap_import "$tmp/out" "$name: " "$rc"; else ktap_import "$tmp/out" "$name: "; fi
-	if [ "$rc" = "$want" ]; then
-		ktap_ok "$name: launcher exit $want ($(grep -o 'accel [a-z]*' "$tmp/err" | head -n 1))"
-	else
-		ktap_fail "$name: launcher exit $want" "got exit $rc" "$(grep -v '^devmemlab: \[' "$tmp/err" | tail -n 12)"
-	fi
-}
 
 for f in topologies/*.ini; do
 	t=$(basename "$f" .ini)

@@ -224,6 +224,9 @@ ktap_is "results-channel: no result file on the console" \
 boot kernel-panic 3 -t pci-bar -- sh /lab/tests/kernel-panic.sh
 ktap_has "kernel-panic: the panic line is quoted" "$(cat "$tmp/err")" "Kernel panic - not syncing: sysrq triggered crash"
 boot workload-fails 1 -t pci-bar -- false
+# a bare parameter the kernel does not know is handed to /init ahead of the
+# workload's arguments (the debug kernel's no5lvl): the workload runs as given
+boot workload-argv 0 -t pci-bar --append devmemlab_bare_word -- sh /lab/tests/argv.sh "a b" c
 # on the debug kernel (GUEST=debug), a lockdep report fails the run too:
 # tests/modules/dml_lockdep.c takes two mutexes in both orders
 if [ "${GUEST:-}" = debug ]; then

@@ -44,11 +44,6 @@ ifeq ($(GUEST),debug)
 KERNEL_SRC := $(DEBUG_DIR)/src
 KERNEL    := $(DEBUG_DIR)/bzImage
 MODULES   := $(DEBUG_DIR)/modules
-# 4-level paging: with QEMU's la57 (-cpu max) 7.3.4's KASAN reports a
-# "wild-memory-access" when an interrupt comes while identify_cpu() has
-# cleared boot_cpu_data's capabilities (LA57 with them, so KASAN's shadow
-# bounds are 4-level for a moment): 2 of ~17 boots (docs/guest-kernel.md)
-GUEST_APPEND := no5lvl
 ifeq ($(wildcard $(DEBUG_DIR)/.stamp),)
 ifeq ($(filter debug-kernel,$(MAKECMDGOALS)),)
 $(error devmemlab: GUEST=debug: no debug kernel yet: make debug-kernel first (docs/guest-kernel.md))
@@ -65,6 +60,12 @@ KSRC_OUT  := $(BUILD)/ksrc/$(firstword $(shell echo '$(abspath $(KERNEL_SRC))' |
 KERNEL    ?= $(KERNEL_SRC)/arch/x86/boot/bzImage
 MODULES   ?= $(KSRC_OUT)/modules
 GUEST_KVER := $(shell cat $(KERNEL_SRC)/include/config/kernel.release 2>/dev/null)
+# A KASAN tree (the debug kernel, make ab-demo's copy of it, yours) boots
+# with 4-level paging: with QEMU's la57 (-cpu max) 7.3.4's KASAN reports a
+# "wild-memory-access" when an interrupt comes while identify_cpu() has
+# cleared boot_cpu_data's capabilities (LA57 with them, so KASAN's shadow
+# bounds are 4-level for a moment): 2 of ~17 boots (docs/guest-kernel.md)
+GUEST_APPEND := $(if $(shell grep -sx CONFIG_KASAN=y $(KERNEL_SRC)/.config),no5lvl)
 KERNEL_DEP := $(if $(GUEST),$(DEBUG_DIR)/.stamp,$(if $(filter $(KSRC_OUT)/modules,$(MODULES)),$(MODULES)/.stamp))
 # a tree built by another compiler than the host's gcc (make debug-kernel's
 # is the build root's gcc-14): its modules are built and installed there too
@@ -181,10 +182,11 @@ check-debug: all $(LAB_QEMU)
 
 # the kernel's mock CXL topology (tools/testing/cxl) under ndctl's CXL tests,
 # on the debug kernel: one boot, KTAP (tests/vm/cxl-test.sh); about 30 min
-# under TCG, so a target of its own (docs/results/debug-kernel.md)
+# under TCG, so a target of its own (docs/results/debug-kernel.md);
+# CXL_TESTS="cxl-topology ..." runs only those of ndctl's tests
 cxl-test: $(LAUNCHER) $(CXL_TEST_INITRD)
 	$(LAUNCHER) run --kernel $(KERNEL) --initrd $(CXL_TEST_INITRD) --accel $(ACCEL) -t pci-bar --timeout 2400 \
-		--append "numa=fake=2 $(GUEST_APPEND)" -- sh /lab/tests/cxl-test.sh
+		--append "numa=fake=2 $(GUEST_APPEND)" -- sh /lab/tests/cxl-test.sh $(CXL_TESTS)
 
 # the pci-bar device-private and pci-switch P2PDMA suites, a deliberate WARN
 # and a panic as LAVA jobs on the lab's own LAVA (scripts/lava-lab.sh, started

@@ -61,6 +61,9 @@ for side in A B; do
 	mkdir -p "$out/$side"
 	cp build/initramfs.cpio.zst "$out/$side/initrd"
 	cp "$kernel" "$out/$side/kernel"
+	# what make's boots add to that kernel's command line (no5lvl for KASAN)
+	# shellcheck disable=SC2086
+	smake print-GUEST_APPEND $v > "$out/$side/append"
 	echo "$spec" > "$out/$side.spec"
 done
 trap - EXIT
@@ -73,8 +76,10 @@ boot() {
 	mkdir -p "$d"
 	start=$(date +%s)
 	rc=0
+	append=$(cat "$out/$1/append")
 	qemu/devmemlab run -t "$topo" --accel "${ACCEL:-auto}" --timeout "${AB_TIMEOUT:-900}" \
 		--kernel "$out/$1/kernel" --initrd "$out/$1/initrd" --results "$out/results" \
+		${append:+--append "$append"} \
 		-- sh /lab/tests/ab.sh "${AB_OPS:-20000}" "${AB_MIB:-32}" "${AB_ITERS:-3}" \
 		>"$d/out" 2>"$d/err" </dev/null || rc=$?
 	echo "$rc" > "$d/rc"

@@ -12,7 +12,7 @@
 # directory without boots is one line and exit 1.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
-tmp=/tmp/tmp.yJYVd5YW9i
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ktap_plan 17
 
 run=$tmp/ab

@@ -15,7 +15,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 18
+ktap_plan 20
 
 # tree NAME [SKIP...]: a fake built tree in $tmp/NAME without the files SKIP names
 tree() {
@@ -75,6 +75,14 @@ ktap_is "check-tree --in-root: another compiler's tree is built in the build roo
 echo "CONFIG_CC_VERSION_TEXT=$(gcc --version | head -n 1)" >> "$tmp/good/include/config/auto.conf"
 ktap_is "check-tree --in-root: a tree the host's gcc built is built on the host" \
 	"$(guest-kernel/check-tree.sh --in-root "$tmp/good")" ""
+# a KASAN tree boots with 4-level paging (QEMU's la57 vs 7.3.4's KASAN: docs/guest-kernel.md)
+tree kasan
+echo CONFIG_KASAN=y > "$tmp/kasan/.config"
+ktap_is "a KASAN tree's boots get no5lvl (make ab, make check KERNEL_SRC=)" \
+	"$(make -s --no-print-directory print-GUEST_APPEND KERNEL_SRC="$tmp/kasan" 2>&1)" no5lvl
+echo '# CONFIG_KASAN is not set' > "$tmp/good/.config"
+ktap_is "a tree without KASAN boots as it is" \
+	"$(make -s --no-print-directory print-GUEST_APPEND KERNEL_SRC="$tmp/good" 2>&1)" ""
 bad "GUEST=debug before make debug-kernel" "GUEST=debug: no debug kernel yet: make debug-kernel first" \
 	GUEST=debug BUILD="$tmp/build"
 bad "an unknown GUEST" "GUEST=debgu: the only other guest is GUEST=debug" GUEST=debgu

@@ -169,9 +169,11 @@ ab-demo: $(LAUNCHER) $(DEBUG_DIR)/.stamp
 print-%:
 	@echo '$($*)'
 
-# LAVA=1: the LAVA suite too (installs and starts LAVA: tests/lava-check.sh)
+# LAVA=1: the LAVA suite too (installs and starts LAVA: tests/lava-check.sh);
+# GUEST=debug: every boot's deadline three times as long (the debug kernel is 2-5x slower)
 check: all $(LAUNCHER_ASAN) $(FUZZER) $(LAB_QEMU) $(ACCEL_QTEST) $(HOST_VERDICT)
-	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) GUEST_APPEND=$(GUEST_APPEND) LAVA=$(LAVA) tests/run.sh
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST=$(GUEST) GUEST_APPEND=$(GUEST_APPEND) LAVA=$(LAVA) \
+		$(if $(GUEST),VM_TIMEOUT=720 TIMEOUT_SCALE=3) tests/run.sh
 
 # the suites a patch to mm/ should pass first, on the debug kernel: the
 # device-private suite on the BAR and on the accelerator's engine, P2PDMA

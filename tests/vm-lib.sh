@@ -19,6 +19,17 @@ expectations() {
 # shellcheck disable=SC2154 # tmp: the caller's
 boot() {
 	name=$1 want=$2; shift 2
+	# TIMEOUT_SCALE=N (make check GUEST=debug: the debug kernel runs 2-5
+	# times slower): a boot's own --timeout, N times longer
+	if [ "${TIMEOUT_SCALE:-1}" != 1 ]; then
+		_prev=
+		for _a; do
+			shift
+			[ "$_prev" = --timeout ] && _a=$((_a * TIMEOUT_SCALE))
+			set -- "$@" "$_a"
+			_prev=$_a
+		done
+	fi
 	# shellcheck disable=SC2086
 	$RUN "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?

@@ -4,7 +4,8 @@
 # Make the trixie build root: the kernel's own compiler (gcc-14) and Debian's
 # linux-headers-$KVER, used to build out-of-tree modules with the exact
 # vermagic, and the source of every guest userspace binary and library
-# (busybox, kmod, cxl/daxctl/ndctl 81 and libcxl, nvme-cli, pciutils, json-c).
+# (busybox, kmod, cxl/daxctl/ndctl 81 and libcxl, nvme-cli, pciutils, json-c,
+# keyutils).
 #
 #   buildroot.sh ROOT
 #
@@ -32,6 +33,8 @@ PKGS="gcc-14,gcc,make,libc6-dev,bc,kmod,xz-utils,zstd,binutils,ca-certificates,f
 PKGS="$PKGS,busybox-static,ndctl,daxctl,cxl,libcxl-dev,nvme-cli,pciutils,libjson-c-dev,pkgconf,jq"
 # memcheck for the guest tools (its libc6-dbg gives ld.so's symbols)
 PKGS="$PKGS,valgrind,libc6-dbg"
+# keyctl: ndctl's cxl-security test (make cxl-test) keeps its keys in the kernel keyring
+PKGS="$PKGS,keyutils"
 stamp="trixie $PKGS linux-headers-$KVER=$KPKG_VER"
 
 KBUILD_PKGS="bison flex libelf-dev libssl-dev dwarves ccache bc cpio python3"

@@ -65,8 +65,8 @@ copy_bin() {
 	copy_libs "$src"
 }
 cp "$root/usr/bin/busybox" "$stage/usr/bin/busybox"
-# bash, GNU mktemp and uuidgen: ndctl's CXL tests (tests/vm/cxl-test.sh) need them
-for b in /usr/bin/bash /usr/bin/mktemp /usr/bin/uuidgen /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
+# bash, GNU mktemp, uuidgen and keyctl: ndctl's CXL tests (tests/vm/cxl-test.sh) need them
+for b in /usr/bin/bash /usr/bin/mktemp /usr/bin/uuidgen /usr/bin/keyctl /usr/bin/kmod /usr/bin/cxl /usr/bin/daxctl /usr/bin/ndctl /usr/sbin/nvme /usr/bin/lspci /usr/bin/jq; do
 	copy_bin "$b"
 done
 # valgrind's memcheck for the guest tools (tests/vm/valgrind.sh): the real

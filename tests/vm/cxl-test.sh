@@ -32,14 +32,38 @@ ktap_is "cxl_test's modules replace the tree's (cxl_core from updates/)" \
 # once; udev loading them after the fact races with that)
 ktap_check "the mock drivers load (cxl_mock_mem, cxl_mock_accel, cxl_mem, cxl_port, cxl_pmem)" \
 	modprobe -a cxl_mock_mem cxl_mock_accel cxl_mem cxl_port cxl_pmem
-for t in cxl-topology cxl-region-sysfs cxl-labels cxl-create-region cxl-xor-region cxl-events \
-	cxl-sanitize cxl-destroy-region cxl-qos-class cxl-poison cxl-update-firmware cxl-security; do
+# A known issue, asserted: ndctl 81's "cxl enable-port -m" picks the memdevs
+# to enable by the port's dports, which 7.3 enumerates only when a memdev
+# probes (delayed dport set-up), so below a host bridge that was disabled it
+# finds none, enables none, and cxl-topology fails at its line 183 ("4
+# memdevs back"). ndctl after 81 picks them by the memdev's sysfs path
+# (cxl_memdev_is_port_ancestor()). The kernel's side is shown sound: the
+# bridge's 4 memdevs are left disabled, and enabled by name they come back.
+topology_known() {
+	grep -qx 'test/cxl-topology.sh: failed at line 183' /tmp/cxl-topology.out || return 1
+	b=$(sed -n 's/^+ [^ ]*cxl enable-port \([^ ]*\) -m$/\1/p' /tmp/cxl-topology.out | tail -n 1)
+	[ -n "$b" ] || return 1
+	off=$(cxl list -M -i -p "$b" | jq -r 'map(select(.state == "disabled")) | .[].memdev')
+	[ "$(echo "$off" | wc -w)" = 4 ] || return 1
+	# shellcheck disable=SC2086
+	cxl enable-memdev $off >/dev/null 2>&1 || return 1
+	[ "$(cxl list -M -p "$b" | jq length)" = 4 ]
+}
+# the tests named as arguments (make cxl-test CXL_TESTS=...), else all
+for t in ${*:-cxl-topology cxl-region-sysfs cxl-labels cxl-create-region cxl-xor-region cxl-events \
+	cxl-sanitize cxl-destroy-region cxl-qos-class cxl-poison cxl-update-firmware cxl-security}; do
 	[ -f "/lab/ndctl-test/$t.sh" ] || { ktap_fail "ndctl $t" "not in this ndctl's tests"; continue; }
 	(cd /tmp/ndctl-test && timeout 600 bash "/lab/ndctl-test/$t.sh") > "/tmp/$t.out" 2>&1 </dev/null
 	rc=$?
-	case $rc in
-	0) ktap_ok "ndctl $t" ;;
-	77) ktap_skip "ndctl $t" "$(grep -v '^+' "/tmp/$t.out" | tail -n 1)" ;;
+	case $t:$rc in
+	*:77) ktap_skip "ndctl $t" "$(grep -v '^+' "/tmp/$t.out" | tail -n 1)" ;;
+	cxl-topology:*)
+		known=
+		[ $rc != 0 ] && topology_known && known=yes
+		ktap_known_issue "ndctl cxl-topology" "$known" "$([ $rc = 0 ] && echo yes)" \
+			"ndctl 81's cxl enable-port -m enables no memdev below a host bridge (7.3 enumerates dports at memdev probe)"
+		[ $rc = 0 ] || [ -n "$known" ] || tail -n 12 "/tmp/$t.out" | sed 's/^/# /' ;;
+	*:0) ktap_ok "ndctl $t" ;;
 	*) ktap_fail "ndctl $t" "exit $rc; last lines:" "$(tail -n 12 "/tmp/$t.out")" ;;
 	esac
 	modprobe -r cxl_test 2>/dev/null

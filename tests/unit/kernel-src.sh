@@ -16,6 +16,12 @@ cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ktap_plan 20
+# make as a user types it, without what `make check GUEST=debug` hands its
+# suites (GUEST in MAKEFLAGS and the environment, KERNEL, INITRD)
+mk() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u KERNEL -u INITRD -u MODULES -u KERNEL_SRC -u GUEST \
+		-u GUEST_APPEND make -s --no-print-directory "$@"
+}
 
 # tree NAME [SKIP...]: a fake built tree in $tmp/NAME without the files SKIP names
 tree() {
@@ -36,7 +42,7 @@ tree() {
 # bad NAME NEEDLE MAKE-ARGS...: make stops with one line holding NEEDLE
 bad() {
 	n=$1 needle=$2; shift 2
-	make -s --no-print-directory -n launcher "$@" >/dev/null 2>"$tmp/err"
+	mk -n launcher "$@" >/dev/null 2>"$tmp/err"
 	rc=$?
 	if [ "$rc" != 0 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -qF -- "$needle" "$tmp/err"; then
 		ktap_ok "$n: one line, before any build ($(sed 's/.*\*\*\* //' "$tmp/err"))"
@@ -46,7 +52,7 @@ bad() {
 }
 
 tree good
-make -s --no-print-directory -n launcher KERNEL_SRC="$tmp/good" >/dev/null 2>"$tmp/err"
+mk -n launcher KERNEL_SRC="$tmp/good" >/dev/null 2>"$tmp/err"
 ktap_is "a complete built tree passes the checks" "$?:$(cat "$tmp/err")" "0:"
 tree nobz arch/x86/boot/bzImage
 bad "no bzImage" "KERNEL_SRC=$tmp/nobz is not a built kernel tree: no arch/x86/boot/bzImage" KERNEL_SRC="$tmp/nobz"
@@ -79,10 +85,10 @@ ktap_is "check-tree --in-root: a tree the host's gcc built is built on the host"
 tree kasan
 echo CONFIG_KASAN=y > "$tmp/kasan/.config"
 ktap_is "a KASAN tree's boots get no5lvl (make ab, make check KERNEL_SRC=)" \
-	"$(make -s --no-print-directory print-GUEST_APPEND KERNEL_SRC="$tmp/kasan" 2>&1)" no5lvl
+	"$(mk print-GUEST_APPEND KERNEL_SRC="$tmp/kasan" 2>&1)" no5lvl
 echo '# CONFIG_KASAN is not set' > "$tmp/good/.config"
 ktap_is "a tree without KASAN boots as it is" \
-	"$(make -s --no-print-directory print-GUEST_APPEND KERNEL_SRC="$tmp/good" 2>&1)" ""
+	"$(mk print-GUEST_APPEND KERNEL_SRC="$tmp/good" 2>&1)" ""
 bad "GUEST=debug before make debug-kernel" "GUEST=debug: no debug kernel yet: make debug-kernel first" \
 	GUEST=debug BUILD="$tmp/build"
 bad "an unknown GUEST" "GUEST=debgu: the only other guest is GUEST=debug" GUEST=debgu

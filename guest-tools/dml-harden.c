@@ -233,7 +233,7 @@ TEST_F_TIMEOUT(alloc, sys_alloc_fails, 120)
 
 	ASSERT_NE(NULL, p);
 	dml_fill(p, len, 0xa1);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, c, &moved));
+	ASSERT_EQ(0, dml_migrate_whole(self->fd, DML_IOC_TO_DEV, p, len, c, &moved));
 	ASSERT_EQ(len / 4096, moved);
 
 	/* explicit migration stops at the failure; what moved is intact */
@@ -628,7 +628,7 @@ TEST_F_TIMEOUT(pressure, filled, 300)
 
 	ASSERT_NE(NULL, p);
 	dml_fill(p, len, 0xe5);
-	ASSERT_EQ(0, dml_migrate(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
+	ASSERT_EQ(0, dml_migrate_whole(self->fd, DML_IOC_TO_DEV, p, len, 1, &moved));
 	ASSERT_EQ(len / 4096, moved);
 	h = hog(95, -1);
 	ASSERT_LT(0, h);

@@ -50,8 +50,9 @@ topology_known() {
 	[ "$(cxl list -M -p "$b" | jq length)" = 4 ]
 }
 # the tests named as arguments (make cxl-test CXL_TESTS=...), else all
-for t in ${*:-cxl-topology cxl-region-sysfs cxl-labels cxl-create-region cxl-xor-region cxl-events \
-	cxl-sanitize cxl-destroy-region cxl-qos-class cxl-poison cxl-update-firmware cxl-security}; do
+[ $# -gt 0 ] || set -- cxl-topology cxl-region-sysfs cxl-labels cxl-create-region cxl-xor-region cxl-events \
+	cxl-sanitize cxl-destroy-region cxl-qos-class cxl-poison cxl-update-firmware cxl-security
+for t in "$@"; do
 	[ -f "/lab/ndctl-test/$t.sh" ] || { ktap_fail "ndctl $t" "not in this ndctl's tests"; continue; }
 	(cd /tmp/ndctl-test && timeout 600 bash "/lab/ndctl-test/$t.sh") > "/tmp/$t.out" 2>&1 </dev/null
 	rc=$?

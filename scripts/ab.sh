@@ -39,12 +39,8 @@ va=$(vars A "$1") || exit 1
 vb=$(vars B "$2") || exit 1
 out=${OUT:-results/ab-$(date -u +%Y%m%d-%H%M%S)}
 [ ! -e "$out" ] || [ -z "$(ls -A "$out")" ] || die "OUT=$out exists and is not empty"
-# the same make for both sides, none of the caller's make variables, nor the
-# kernel make check hands its suites in the environment (KERNEL, INITRD)
-smake() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u KERNEL -u INITRD -u MODULES -u KERNEL_SRC -u GUEST \
-		make -s --no-print-directory "$@"
-}
+# the same make for both sides, none of the caller's make variables (scripts/plain-make.sh)
+smake() { scripts/plain-make.sh "$@"; }
 # both sides checked before either is built: make's one line if a tree cannot serve
 # shellcheck disable=SC2086
 smake -n all $va >/dev/null && smake -n all $vb >/dev/null || exit 1

@@ -16,12 +16,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ktap_plan 20
-# make as a user types it, without what `make check GUEST=debug` hands its
-# suites (GUEST in MAKEFLAGS and the environment, KERNEL, INITRD)
-mk() {
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u KERNEL -u INITRD -u MODULES -u KERNEL_SRC -u GUEST \
-		-u GUEST_APPEND make -s --no-print-directory "$@"
-}
+# make as a user types it, without what `make check GUEST=debug` hands its suites
+mk() { scripts/plain-make.sh "$@"; }
 
 # tree NAME [SKIP...]: a fake built tree in $tmp/NAME without the files SKIP names
 tree() {

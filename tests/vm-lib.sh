@@ -41,6 +41,10 @@ boot() {
 	if [ "$rc" = "$want" ]; then
 		ktap_ok "$name: launcher exit $want ($(grep -o 'accel [a-z]*' "$tmp/err" | head -n 1))"
 	else
-		ktap_fail "$name: launcher exit $want" "got exit $rc" "$(grep -v '^devmemlab: \[' "$tmp/err" | tail -n 12)"
+		# the launcher's verdict and what it quotes (a kernel problem's
+		# first line, the console tail); else its last lines
+		why=$(sed -n '/^devmemlab: FAIL/,$p' "$tmp/err" | head -n 20)
+		ktap_fail "$name: launcher exit $want" "got exit $rc" \
+			"${why:-$(grep -v '^devmemlab: \[' "$tmp/err" | tail -n 12)}"
 	fi
 }

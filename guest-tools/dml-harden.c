@@ -424,11 +424,12 @@ TEST_F(dml, kcopy_live)
  * By default a child lives only between a migration to the device and the
  * one back: it maps the device THP (copy-on-write), and exits, and the
  * migrations that follow find what its exit left. The race variants let
- * the children come and go in the middle of the migrations: under load
- * that stalls the guest (rcu_preempt self-detected stall, the CPU spinning
- * in folio_lruvec_lock_irqsave() from __migrate_device_finalize(), twice in
- * one fresh-clone make check on 2026-12-02; docs/device-private.md), so
- * they run only when asked, alone: DML_FORK_RACE=1.
+ * the children come and go in the middle of the migrations: under load a
+ * child exits while its PMD is a migration entry, and 7.3.4 puts the device
+ * folio twice (a known issue, dml-engine known_fork_exit shows it every
+ * time; docs/device-private.md): the guest stalls in
+ * folio_lruvec_lock_irqsave(). So they run only when asked, alone:
+ * DML_FORK_RACE=1.
  */
 FIXTURE_VARIANT(fork) {
 	int parent_compound;	/* the parent's migration back: whole folio or pages */

@@ -151,6 +151,21 @@ ktap_known_issue "known kernel issue: a fork-shared device THP split by migrate_
 	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
 	"7.3.4 splits the device folio while another process's PMD maps it (exit $rc: ${line:-no such line}), see docs/device-private.md"
 
+# known kernel issue (7.3.4): a forked child maps its parent's device THP and
+# exits while the parent's DML_IOC_TO_SYS of it waits on the stalled engine
+# (both PMDs already migration entries). zap_huge_pmd_folio() treats the
+# child's migration entry as a device-private mapping and puts the folio a
+# second time: freed (uncharged) under the migration, its system copy reaches
+# the LRU without a memcg and folio_lruvec_lock_irqsave() spins (RCU stall).
+$RUN -t accel --results "$tmp/forkexit" \
+	-- sh -c "modprobe devmemlab && DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit" \
+	>"$tmp/out" 2>"$tmp/err"; rc=$?
+line=$(grep -o -m 1 -E 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*' \
+	"$tmp"/forkexit/accel-*/console.log 2>/dev/null | head -n 1)
+ktap_known_issue "known kernel issue: a child exits under its parent's migration of their device THP" \
+	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
+	"7.3.4's zap_huge_pmd_folio() puts a device-private folio again for its migration entry (exit $rc: ${line:-no such line}), see docs/device-private.md"
+
 # device pages under memory pressure, and an OOM kill of their owner mid-migration:
 # the kernel's OOM report makes this boot's verdict out-of-memory (exit 6)
 boot pressure 6 -t pci-bar --timeout 600 -- sh /lab/tests/pressure.sh

@@ -237,6 +237,7 @@ TEST_F(engine, poison)
 struct waiter {
 	volatile int go;
 	int fd;
+	unsigned long cmd;	/* migrate_waiter: DML_IOC_TO_DEV or DML_IOC_TO_SYS */
 	char *p;
 	size_t len;
 	uint64_t tag;
@@ -256,16 +257,7 @@ static void *migrate_waiter(void *arg)
 	struct waiter *w = arg;
 
 	waiter_start(w);
-	w->ret = dml_migrate(w->fd, DML_IOC_TO_DEV, w->p, w->len, 1, &w->moved);
-	return NULL;
-}
-
-static void *migrate_to_sys_waiter(void *arg)
-{
-	struct waiter *w = arg;
-
-	waiter_start(w);
-	w->ret = dml_migrate(w->fd, DML_IOC_TO_SYS, w->p, w->len, 1, &w->moved);
+	w->ret = dml_migrate(w->fd, w->cmd, w->p, w->len, 1, &w->moved);
 	return NULL;
 }
 
@@ -310,7 +302,7 @@ static unsigned long churn_for(int fd, unsigned int ms, uint64_t seed)
 TEST_F(engine, stall_resume)
 {
 	const size_t len = 8 * MB;
-	struct waiter m = { .fd = self->fd, .len = len, .tag = 0x5500 };
+	struct waiter m = { .fd = self->fd, .cmd = DML_IOC_TO_DEV, .len = len, .tag = 0x5500 };
 	struct waiter f = { .fd = self->fd, .len = len, .tag = 0x5501 };
 	pthread_t tm, tf;
 	unsigned long allocs;
@@ -412,7 +404,7 @@ TEST_F(engine, nowait_witness)
  */
 TEST_F(engine, known_fork_exit)
 {
-	struct waiter m = { .fd = self->fd, .len = 2 * MB, .tag = 0x5800 };
+	struct waiter m = { .fd = self->fd, .cmd = DML_IOC_TO_SYS, .len = 2 * MB, .tag = 0x5800 };
 	int go[2], st = 0;
 	pthread_t tm;
 	pid_t child;
@@ -431,7 +423,7 @@ TEST_F(engine, known_fork_exit)
 	}
 	ASSERT_LT(0, child);
 	ASSERT_TRUE(set_timeout_ms(20000));
-	ASSERT_EQ(0, pthread_create(&tm, NULL, migrate_to_sys_waiter, &m));
+	ASSERT_EQ(0, pthread_create(&tm, NULL, migrate_waiter, &m));
 	ASSERT_EQ(0, engine_op(self->fd, DML_ENG_STALL, 1, 0, 0));
 	m.go = 1;
 	usleep(500 * 1000);	/* the migration waits on the engine */

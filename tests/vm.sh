@@ -117,24 +117,18 @@ boot "coherent cxl-type3" 0 -t cxl-type3 -- sh /lab/tests/coherent-cxl.sh
 # COMPOUND over a PMD-mapped device-coherent THP: the core collects it as a
 # system THP and splits it, list_add()ing through folio->lru, which holds the
 # pgmap of a ZONE_DEVICE folio. Seen as list_add corruption / kernel BUG.
-$RUN -t pci-bar --results "$tmp/csplit" -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_SPLIT=1 dml-coherent -t known_split" \
-	>"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 -E 'list_add corruption|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
-	"$tmp"/csplit/pci-bar-*/console.log 2>/dev/null | head -n 1)
-ktap_known_issue "known kernel issue: a PMD-mapped device-coherent THP split like a system THP" \
-	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
-	"7.3.4 splits a coherent THP that MIGRATE_VMA_SELECT_SYSTEM collected (exit $rc: ${line:-no such line}), see docs/device-coherent.md"
+known_boot csplit 'list_add corruption|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
+	"known kernel issue: a PMD-mapped device-coherent THP split like a system THP" \
+	"7.3.4 splits a coherent THP that MIGRATE_VMA_SELECT_SYSTEM collected" docs/device-coherent.md \
+	-t pci-bar -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_SPLIT=1 dml-coherent -t known_split"
 
 # known kernel issue (7.3.4): a FOLL_LONGTERM pin (io_uring fixed buffer) of a
 # PMD-mapped order-9 coherent folio: migrate_device_coherent_folio() WARNs on a
 # large folio and the pin fails (EBUSY)
-$RUN -t pci-bar --results "$tmp/clong" -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_LONGTERM=1 dml-coherent -t known_longterm_large" \
-	>"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 -E 'WARNING: mm/migrate_device.c:[0-9]+ at migrate_device_coherent_folio' \
-	"$tmp"/clong/pci-bar-*/console.log 2>/dev/null | head -n 1)
-ktap_known_issue "known kernel issue: FOLL_LONGTERM on a large device-coherent folio" \
-	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
-	"7.3.4's migrate_device_coherent_folio() takes order-0 folios only (exit $rc: ${line:-no such line}), see docs/device-coherent.md"
+known_boot clong 'WARNING: mm/migrate_device.c:[0-9]+ at migrate_device_coherent_folio' \
+	"known kernel issue: FOLL_LONGTERM on a large device-coherent folio" \
+	"7.3.4's migrate_device_coherent_folio() takes order-0 folios only" docs/device-coherent.md \
+	-t pci-bar -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_LONGTERM=1 dml-coherent -t known_longterm_large"
 
 # every command of the device file at once, a minute, seed printed; rmmod returns
 boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
@@ -143,13 +137,10 @@ boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
 # back by DML_IOC_TO_SYS with order-0 pages (no order-9 folio; test_hmm falls back
 # the same way): the core splits the device folio under the child's PMD. Seen
 # as list_add corruption on the LRU, Bad rss-counter state or Bad page state.
-$RUN -t pci-bar --results "$tmp/fsplit" -- sh -c "modprobe devmemlab && dml-harden -r fsplit.ioctl.shared" \
-	>"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 -E 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
-	"$tmp"/fsplit/pci-bar-*/console.log 2>/dev/null | head -n 1)
-ktap_known_issue "known kernel issue: a fork-shared device THP split by migrate_vma_pages()" \
-	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
-	"7.3.4 splits the device folio while another process's PMD maps it (exit $rc: ${line:-no such line}), see docs/device-private.md"
+known_boot fsplit 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
+	"known kernel issue: a fork-shared device THP split by migrate_vma_pages()" \
+	"7.3.4 splits the device folio while another process's PMD maps it" docs/device-private.md \
+	-t pci-bar -- sh -c "modprobe devmemlab && dml-harden -r fsplit.ioctl.shared"
 
 # known kernel issue (7.3.4): a forked child maps its parent's device THP and
 # exits while the parent's DML_IOC_TO_SYS of it waits on the stalled engine
@@ -157,14 +148,10 @@ ktap_known_issue "known kernel issue: a fork-shared device THP split by migrate_
 # child's migration entry as a device-private mapping and puts the folio a
 # second time: freed (uncharged) under the migration, its system copy reaches
 # the LRU without a memcg and folio_lruvec_lock_irqsave() spins (RCU stall).
-$RUN -t accel --results "$tmp/forkexit" \
-	-- sh -c "modprobe devmemlab && DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit" \
-	>"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 -E 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*' \
-	"$tmp"/forkexit/accel-*/console.log 2>/dev/null | head -n 1)
-ktap_known_issue "known kernel issue: a child exits under its parent's migration of their device THP" \
-	"$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
-	"7.3.4's zap_huge_pmd_folio() puts a device-private folio again for its migration entry (exit $rc: ${line:-no such line}), see docs/device-private.md"
+known_boot forkexit 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*' \
+	"known kernel issue: a child exits under its parent's migration of their device THP" \
+	"7.3.4's zap_huge_pmd_folio() puts a device-private folio again for its migration entry" docs/device-private.md \
+	-t accel -- sh -c "modprobe devmemlab && DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit"
 
 # device pages under memory pressure, and an OOM kill of their owner mid-migration:
 # the kernel's OOM report makes this boot's verdict out-of-memory (exit 6)

@@ -47,6 +47,7 @@ for i in $(seq 16); do echo "  | console $i" >&2; done
 exit 3
 EOF
 chmod +x "$tmp/run"
+# shellcheck disable=SC2034 # RUN and the counters are boot()'s
 boot_diag=$( (. tests/vm-lib.sh; RUN=$tmp/run KTAP_N=0 KTAP_FAILED=0; boot t 0) )
 ktap_has "a failed boot's diagnostic names the launcher's verdict" "$boot_diag" \
 	"# devmemlab: FAIL t: kernel problem on the console: hung task"

@@ -126,7 +126,7 @@ else ifneq ($(BACKEND),qemu)
 $(error devmemlab: BACKEND must be qemu or libvirt, not '$(BACKEND)')
 endif
 
-.PHONY: ab ab-demo cxl-test check-debug lava-check all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
+.PHONY: ab ab-demo patched-kernel known-issues cxl-test check-debug lava-check all demo bench bench-accel p2p stress check deps kernel debug-kernel buildroot launcher module guest-tools \
 	initramfs qemu unit clean distclean FORCE
 .DELETE_ON_ERROR:
 
@@ -163,8 +163,29 @@ ab: $(LAUNCHER)
 # the same A/B on a one-line change to mm/: the debug tree vs a copy of it
 # without the line that clears a re-used page's compound_head (docs/ab.md)
 ab-demo: $(LAUNCHER) $(DEBUG_DIR)/.stamp
-	@$(SUDO) scripts/ab-demo.sh $(ROOT) $(DEBUG_DIR)/src $(BUILD)/ab-revert
+	@$(SUDO) scripts/patch-tree.sh $(ROOT) $(DEBUG_DIR)/src $(BUILD)/ab-revert \
+		guest-kernel/patches/ab-demo-no-compound-head-clear.patch
 	@ACCEL=$(ACCEL) OUT=$(or $(OUT),results/ab-demo) scripts/ab.sh debug $(BUILD)/ab-revert/src
+
+# a copy of the debug tree with PATCH applied, built (scripts/patch-tree.sh):
+# build/patched/NAME/src, for KERNEL_SRC= (make known-issues, make check) or make ab
+PATCHED_DIR := $(BUILD)/patched/$(basename $(notdir $(PATCH)))
+ifneq ($(filter patched-kernel,$(MAKECMDGOALS)),)
+ifeq ($(PATCH),)
+$(error devmemlab: make patched-kernel needs PATCH=<a patch to the kernel tree, applied with -p1>)
+else ifeq ($(wildcard $(PATCH)),)
+$(error devmemlab: PATCH=$(PATCH): no such file)
+endif
+endif
+patched-kernel: $(DEBUG_DIR)/.stamp
+	@$(SUDO) scripts/patch-tree.sh $(ROOT) $(DEBUG_DIR)/src $(PATCHED_DIR) $(PATCH)
+	@echo "devmemlab: boot it: make known-issues KERNEL_SRC=$(PATCHED_DIR)/src (or make ab A=debug B=$(PATCHED_DIR)/src)"
+
+# the guest kernel's known issues alone (tests/known-issues.sh): each XFAIL
+# turns XPASS on a kernel that fixes it (KERNEL_SRC=, GUEST=debug)
+known-issues: all $(LAB_QEMU)
+	@KERNEL=$(KERNEL) INITRD=$(INITRAMFS) ACCEL=$(ACCEL) GUEST_APPEND=$(GUEST_APPEND) \
+		$(if $(KERNEL_SRC),VM_TIMEOUT=720) tests/run.sh tests/known-issues.sh
 
 print-%:
 	@echo '$($*)'

@@ -39,8 +39,9 @@
  *                      alone) the same over an order-9 coherent folio:
  *                      migrate_device_coherent_folio() WARNs on a large
  *                      folio, a known 7.3.4 issue
- *   known_split        (skipped unless DML_COHERENT_SPLIT=1; tests/vm.sh
- *                      runs it alone) DML_IOC_TO_DEV without COMPOUND over
+ *   known_split        (skipped unless DML_COHERENT_SPLIT=1;
+ *                      tests/known-issues.sh runs it alone)
+ *                      DML_IOC_TO_DEV without COMPOUND over
  *                      a PMD-mapped coherent THP: the core splits it like a
  *                      system THP, a known 7.3.4 issue (kernel BUG)
  * Every test ends with the checker clean and every device page free.
@@ -449,8 +450,8 @@ TEST_F(coh, longterm_order0)
 /*
  * Known 7.3.4 issue: a FOLL_LONGTERM pin of a PMD-mapped order-9 coherent
  * folio: migrate_device_coherent_folio() starts with
- * WARN_ON_ONCE(folio_test_large(folio)). Run alone (tests/vm.sh), its
- * verdict is that WARN.
+ * WARN_ON_ONCE(folio_test_large(folio)). Run alone
+ * (tests/known-issues.sh), its verdict is that WARN.
  */
 TEST_F(coh, known_longterm_large)
 {
@@ -474,8 +475,9 @@ TEST_F(coh, known_longterm_large)
  * COMPOUND over a PMD-mapped order-9 coherent folio: the core collects it
  * as a system THP and splits it; the split list_add()s the new folios
  * through folio->lru, which on a ZONE_DEVICE folio holds its pgmap
- * pointer: "list_add corruption", kernel BUG. Run alone (tests/vm.sh), its
- * verdict is that BUG; a fixed kernel passes it (XPASS).
+ * pointer: "list_add corruption", kernel BUG. Run alone
+ * (tests/known-issues.sh), its verdict is that BUG; a fixed kernel passes
+ * it (XPASS).
  */
 TEST_F(coh, known_split)
 {

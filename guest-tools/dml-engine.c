@@ -392,10 +392,11 @@ TEST_F(engine, nowait_witness)
 
 /*
  * known_fork_exit (a known 7.3.4 issue, skipped unless DML_KNOWN_FORK_EXIT=1;
- * tests/vm.sh runs it alone): a forked child maps the parent's device THP;
- * the parent's DML_IOC_TO_SYS waits on the stalled engine with both PMDs
- * already turned into migration entries (migrate_vma_setup() unmapped the
- * child's too, dropping its mapping and reference); the child exits then.
+ * tests/known-issues.sh runs it alone): a forked child maps the parent's
+ * device THP; the parent's DML_IOC_TO_SYS waits on the stalled engine with
+ * both PMDs already turned into migration entries (migrate_vma_setup()
+ * unmapped the child's too, dropping its mapping and reference); the child
+ * exits then.
  * 7.3.4's zap_huge_pmd_folio() takes the folio, not the entry, for a
  * device-private mapping and drops that mapping and reference again: the
  * device folio is freed (and uncharged) under the migration, whose system

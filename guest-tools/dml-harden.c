@@ -529,7 +529,7 @@ TEST_F_TIMEOUT(fork, shared_thp, 300)
  * back the same way): the core splits the device folio. Through a CPU
  * fault it refuses (the fault's own reference) and the fault is retried;
  * through DML_IOC_TO_SYS 7.3.4 splits it under the child's PMD, a known
- * kernel issue (variant ioctl, run by tests/vm.sh alone, expecting a
+ * kernel issue (variant ioctl, run by tests/known-issues.sh alone, expecting a
  * kernel problem on the console).
  */
 FIXTURE_VARIANT(fsplit) {

@@ -18,10 +18,10 @@ mkdir -p "$logs"
 suites=
 case $1 in
 --unit) shift; suites=$(ls tests/unit/*.sh) ;;
---vm) shift; suites="tests/vm.sh tests/lava-check.sh" ;;
+--vm) shift; suites="tests/vm.sh tests/known-issues.sh tests/lava-check.sh" ;;
 esac
 [ $# -gt 0 ] && suites="$*"
-[ -n "$suites" ] || suites="$(ls tests/unit/*.sh) tests/vm.sh tests/lava-check.sh"
+[ -n "$suites" ] || suites="$(ls tests/unit/*.sh) tests/vm.sh tests/known-issues.sh tests/lava-check.sh"
 
 pass=0 fail=0 skip=0
 for s in $suites; do

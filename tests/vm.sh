@@ -113,45 +113,8 @@ echo "# CPU reads, 32 MiB order 9: fault_to_sys (private) $(gb "$r/bench-private
 # and a CXL type-3 ram region that libcxl committed and left unbound
 boot "coherent cxl-type3" 0 -t cxl-type3 -- sh /lab/tests/coherent-cxl.sh
 
-# known kernel issue (7.3.4): DML_IOC_TO_DEV (MIGRATE_VMA_SELECT_SYSTEM) without
-# COMPOUND over a PMD-mapped device-coherent THP: the core collects it as a
-# system THP and splits it, list_add()ing through folio->lru, which holds the
-# pgmap of a ZONE_DEVICE folio. Seen as list_add corruption / kernel BUG.
-known_boot csplit 'list_add corruption|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
-	"known kernel issue: a PMD-mapped device-coherent THP split like a system THP" \
-	"7.3.4 splits a coherent THP that MIGRATE_VMA_SELECT_SYSTEM collected" docs/device-coherent.md \
-	-t pci-bar -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_SPLIT=1 dml-coherent -t known_split"
-
-# known kernel issue (7.3.4): a FOLL_LONGTERM pin (io_uring fixed buffer) of a
-# PMD-mapped order-9 coherent folio: migrate_device_coherent_folio() WARNs on a
-# large folio and the pin fails (EBUSY)
-known_boot clong 'WARNING: mm/migrate_device.c:[0-9]+ at migrate_device_coherent_folio' \
-	"known kernel issue: FOLL_LONGTERM on a large device-coherent folio" \
-	"7.3.4's migrate_device_coherent_folio() takes order-0 folios only" docs/device-coherent.md \
-	-t pci-bar -- sh -c "modprobe devmemlab coherent=1 && DML_COHERENT_LONGTERM=1 dml-coherent -t known_longterm_large"
-
 # every command of the device file at once, a minute, seed printed; rmmod returns
 boot stress 0 -t pci-bar --timeout 400 -- sh /lab/tests/stress.sh 60
-
-# known kernel issue (7.3.4): a device THP that a forked child maps too, brought
-# back by DML_IOC_TO_SYS with order-0 pages (no order-9 folio; test_hmm falls back
-# the same way): the core splits the device folio under the child's PMD. Seen
-# as list_add corruption on the LRU, Bad rss-counter state or Bad page state.
-known_boot fsplit 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]*|general protection fault|Oops[^[]*' \
-	"known kernel issue: a fork-shared device THP split by migrate_vma_pages()" \
-	"7.3.4 splits the device folio while another process's PMD maps it" docs/device-private.md \
-	-t pci-bar -- sh -c "modprobe devmemlab && dml-harden -r fsplit.ioctl.shared"
-
-# known kernel issue (7.3.4): a forked child maps its parent's device THP and
-# exits while the parent's DML_IOC_TO_SYS of it waits on the stalled engine
-# (both PMDs already migration entries). zap_huge_pmd_folio() treats the
-# child's migration entry as a device-private mapping and puts the folio a
-# second time: freed (uncharged) under the migration, its system copy reaches
-# the LRU without a memcg and folio_lruvec_lock_irqsave() spins (RCU stall).
-known_boot forkexit 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*' \
-	"known kernel issue: a child exits under its parent's migration of their device THP" \
-	"7.3.4's zap_huge_pmd_folio() puts a device-private folio again for its migration entry" docs/device-private.md \
-	-t accel -- sh -c "modprobe devmemlab && DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit"
 
 # device pages under memory pressure, and an OOM kill of their owner mid-migration:
 # the kernel's OOM report makes this boot's verdict out-of-memory (exit 6)
@@ -169,15 +132,8 @@ boot hmm-upstream 0 -t pci-bar --cpus 1 --timeout 600 -- sh /lab/tests/hmm-upstr
 
 # their device-coherent variants on BAR memory (spm_addr_dev0/1 = the halves of
 # the 1 GiB BAR2), one module load per test: 24 pass; 13 need a second coherent
-# chunk, which test_hmm 7.3.4 maps at the same address (a known issue, asserted)
+# chunk, which test_hmm 7.3.4 maps at the same address (tests/known-issues.sh)
 boot hmm-coherent 0 -t pci-bar --cpus 1 --timeout 600 -- sh /lab/tests/hmm-coherent.sh
-$RUN -t pci-bar --cpus 1 --results "$tmp/hck" -- sh /lab/tests/hmm-coherent.sh known >"$tmp/out" 2>"$tmp/err"; rc=$?
-line=$(grep -o -m 1 'Conflicting mapping in same section' "$tmp"/hck/pci-bar-*/console.log 2>/dev/null)
-ktap_known_issue "known kernel issue: test_hmm maps a coherent device's second chunk at the same address" \
-	"$([ "$rc" = 3 ] && [ -n "$line" ] && grep -q 'WARNING: mm/memremap.c' "$tmp"/hck/pci-bar-*/console.log && echo yes)" \
-	"$([ "$rc" = 0 ] && echo yes)" \
-	"7.3.4's lib/test_hmm.c gives a coherent chunk's pages to the page size asked first, then remaps spm_addr for the other (exit $rc: ${line:-no such line}), see docs/device-private.md"
-
 # guest writes into BAR2 land in the host's backing file
 img=$tmp/bar0.img token=dml-$$-$(date +%s)
 sed "s|^size = 1G|size = 1G\nbacking = file:$img|" topologies/pci-bar.ini > "$tmp/pci-bar-file.ini"

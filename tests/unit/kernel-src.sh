@@ -8,14 +8,17 @@
 # CONFIG_DEVICE_PRIVATE or CONFIG_GPU_BUDDY in include/config/auto.conf,
 # built modules), and a
 # MODULES without lib/modules/<kver>: each must stop make at once with one
-# line naming what is missing; a complete fake tree passes. So must
+# line naming what is missing; a complete fake tree passes. make
+# patched-kernel without PATCH or with a PATCH that is not there stops the
+# same way, and scripts/patch-tree.sh with a patch that does not apply says
+# so in one line and leaves no tree behind. So must
 # GUEST=debug before the debug kernel is built, and an unknown GUEST. Then
 # guest-kernel/check-config.sh: an option a fragment asks for that
 # olddefconfig dropped or changed is one line naming fragment:line.
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 20
+ktap_plan 24
 # make as a user types it, without what `make check GUEST=debug` hands its suites
 mk() { scripts/plain-make.sh "$@"; }
 
@@ -88,6 +91,26 @@ ktap_is "a tree without KASAN boots as it is" \
 bad "GUEST=debug before make debug-kernel" "GUEST=debug: no debug kernel yet: make debug-kernel first" \
 	GUEST=debug BUILD="$tmp/build"
 bad "an unknown GUEST" "GUEST=debgu: the only other guest is GUEST=debug" GUEST=debgu
+
+# make patched-kernel PATCH= (scripts/patch-tree.sh)
+pbad() {
+	n=$1 needle=$2; shift 2
+	mk -n patched-kernel "$@" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" != 0 ] && [ "$(wc -l < "$tmp/err")" = 1 ] && grep -qF -- "$needle" "$tmp/err"; then
+		ktap_ok "$n: one line, before any build ($(sed 's/.*\*\*\* //' "$tmp/err"))"
+	else
+		ktap_fail "$n: make stops with one line holding '$needle'" "exit $rc, stderr:" "$(head -n 5 "$tmp/err")"
+	fi
+}
+pbad "patched-kernel without PATCH" "make patched-kernel needs PATCH=<a patch to the kernel tree"
+pbad "patched-kernel, PATCH not there" "PATCH=$tmp/no.patch: no such file" PATCH="$tmp/no.patch"
+printf -- '--- a/mm/none.c\n+++ b/mm/none.c\n@@ -1 +1 @@\n-a\n+b\n' > "$tmp/stale.patch"
+scripts/patch-tree.sh /nonexistent "$tmp/good" "$tmp/patched" "$tmp/stale.patch" >"$tmp/out" 2>"$tmp/err"
+ktap_is "patch-tree: a patch that does not apply: exit 1, one line naming it" \
+	"$?:$(wc -l < "$tmp/err"):$(grep -c "stale.patch does not apply to $tmp/good" "$tmp/err")" "1:1:1"
+ktap_is "patch-tree: ... and no tree left behind" "$(ls -A "$tmp/patched" 2>&1)" \
+	"ls: cannot access '$tmp/patched': No such file or directory"
 
 # check-config.sh: the fragments' last word against the final .config
 printf 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x"\n' > "$tmp/f1"

@@ -9,7 +9,7 @@
 # Every test runs in a module load of its own: test_hmm keeps device memory
 # between tests, and 7.3.4's coherent mode has room for one chunk.
 #   hmm-coherent.sh          every variant but those that hit the known issue
-#   hmm-coherent.sh known    one that hits it (tests/vm.sh asserts the WARN)
+#   hmm-coherent.sh known    one that hits it (tests/known-issues.sh asserts the WARN)
 # Known test_hmm issue (7.3.4, lib/test_hmm.c): a coherent device's chunk is
 # put whole on the free list of the page size first asked for; a later
 # request of the other size maps a second chunk at the same spm address

@@ -5,6 +5,8 @@
 #   make check    every test: host unit tests and in-VM tests
 #   make stress   ten minutes of dml-stress (STRESS_SECONDS=, STRESS_SEED=)
 #   make check-debug  the core in-VM suites on the debug kernel (make debug-kernel)
+#   make known-issues the known kernel issues, each alone: XFAIL, XPASS once fixed
+#   make patched-kernel PATCH=file  the debug tree + a patch, built (build/patched/)
 #   make qemu     the lab's own qemu-system-x86_64 (build/qemu/), which the
 #                 accel topologies run on; make check builds it first
 #   make bench-accel  the accelerator's link sweep (ACCEL_LINKS= GB/s, default

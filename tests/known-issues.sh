@@ -55,7 +55,9 @@ known_boot fsplit 'list_add corruption|BUG: Bad [a-z -]*state|kernel BUG at [^ ]
 # child's migration entry as a device-private mapping and puts the folio a
 # second time: freed (uncharged) under the migration, its system copy reaches
 # the LRU without a memcg and folio_lruvec_lock_irqsave() spins (RCU stall).
-known_boot forkexit 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*' \
+# The debug kernel (DEBUG_VM) stops earlier: the migration's refcount freeze
+# of the freed folio, VM_BUG_ON in page_ref_unfreeze() (page_ref.h).
+known_boot forkexit 'folio_lruvec_lock_irqsave|zap_huge_pmd[a-z_]*|kernel BUG at [./]*include/linux/page_ref.h:[0-9]+' \
 	"known kernel issue: a child exits under its parent's migration of their device THP" \
 	"7.3.4's zap_huge_pmd_folio() puts a device-private folio again for its migration entry" docs/device-private.md \
 	-t accel -- sh -c "modprobe devmemlab && DML_KNOWN_FORK_EXIT=1 dml-engine -t known_fork_exit"

@@ -52,12 +52,12 @@ boot() {
 # known_boot KEY PATTERN NAME WHY DOC RUN-ARGS...: a known kernel issue in
 # a boot of its own (results in $tmp/KEY): XFAIL while the boot stops on a
 # kernel problem (exit 3) whose console matches PATTERN (grep -E), XPASS once
-# it passes
+# it passes; anything else is not ok, with the launcher's verdict quoted
 known_boot() {
 	_key=$1 _pat=$2 _name=$3 _why=$4 _doc=$5; shift 5
 	# shellcheck disable=SC2086
 	$RUN --results "$tmp/$_key" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	line=$(grep -o -m 1 -E "$_pat" "$tmp/$_key/latest/console.log" 2>/dev/null | head -n 1)
 	ktap_known_issue "$_name" "$([ "$rc" = 3 ] && [ -n "$line" ] && echo yes)" "$([ "$rc" = 0 ] && echo yes)" \
-		"$_why (exit $rc: ${line:-no such line}), see $_doc"
+		"$_why (exit $rc: ${line:-no such line}), see $_doc" "$(sed -n '/^devmemlab: FAIL/,$p' "$tmp/err" | head -n 20)"
 }

@@ -29,13 +29,14 @@ ktap_done() { [ "$KTAP_FAILED" = 0 ]; }
 ktap_is() {
 	if [ "$2" = "$3" ]; then ktap_ok "$1"; else ktap_fail "$1" "got:  $2" "want: $3"; fi
 }
-# ktap_known_issue NAME SEEN FIXED ISSUE: a known issue, asserted. SEEN=yes,
-# its documented behaviour: ok # XFAIL; FIXED=yes: ok # XPASS (shown by the
-# runner); anything else fails.
+# ktap_known_issue NAME SEEN FIXED ISSUE [WHAT]: a known issue, asserted.
+# SEEN=yes, its documented behaviour: ok # XFAIL; FIXED=yes: ok # XPASS
+# (shown by the runner); anything else fails, with WHAT (what happened
+# instead) in its diagnostic.
 ktap_known_issue() {
 	if [ "$3" = yes ]; then ktap_ok "$1 # XPASS fixed: $4"
 	elif [ "$2" = yes ]; then ktap_ok "$1 # XFAIL $4"
-	else ktap_fail "$1" "neither the known issue nor its fix: $4"; fi
+	else ktap_fail "$1" "neither the known issue nor its fix: $4" ${5:+"$5"}; fi
 }
 # ktap_has NAME TEXT NEEDLE: ok if TEXT contains NEEDLE (fixed string)
 ktap_has() {

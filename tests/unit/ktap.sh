@@ -10,7 +10,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . guest-tools/lab/ktap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-ktap_plan 12
+ktap_plan 13
 
 # import CASE RC: the failures ktap_import adds for producer output $tmp/CASE
 import() {
@@ -50,6 +50,14 @@ chmod +x "$tmp/run"
 # shellcheck disable=SC2034 # RUN and the counters are boot()'s
 boot_diag=$( (. tests/vm-lib.sh; RUN=$tmp/run KTAP_N=0 KTAP_FAILED=0; boot t 0) )
 ktap_has "a failed boot's diagnostic names the launcher's verdict" "$boot_diag" \
+	"# devmemlab: FAIL t: kernel problem on the console: hung task"
+
+# a known issue's boot that stopped on another kernel problem names it
+# (tests/vm-lib.sh known_boot(): neither the issue's pattern nor a pass)
+mkdir -p "$tmp/k/latest"; echo '[ 5.0] BUG: something else' > "$tmp/k/latest/console.log"
+# shellcheck disable=SC2034 # RUN and the counters are known_boot()'s
+known_diag=$( (. tests/vm-lib.sh; RUN=$tmp/run KTAP_N=0 KTAP_FAILED=0; known_boot k 'known_pattern' n why doc) )
+ktap_has "a known issue's boot that stopped on something else quotes the launcher's verdict" "$known_diag" \
 	"# devmemlab: FAIL t: kernel problem on the console: hung task"
 
 # the runner: XFAIL and XPASS are shown and passed, not ok is failed

@@ -18,9 +18,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/vm-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2034 # known_boot (tests/vm-lib.sh) runs it
-RUN="qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}
-	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}
-	${GUEST_APPEND:+--append $GUEST_APPEND}"
+RUN=$(lab_run)
 echo "KTAP version 1"
 
 # known kernel issue (7.3.4): DML_IOC_TO_DEV (MIGRATE_VMA_SELECT_SYSTEM) without

@@ -13,6 +13,15 @@ expectations() {
 		$2 == "accel" { split($3, s, "="); print "accel=" s[2] }'
 }
 
+# lab_run: the launcher's run command for a suite's boots, from ACCEL,
+# KERNEL, INITRD (Debian's kernel and the lab's initramfs by default),
+# VM_TIMEOUT (default 240 s a boot) and GUEST_APPEND
+lab_run() {
+	echo "qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}" \
+		"--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}" \
+		"${GUEST_APPEND:+--append $GUEST_APPEND}"
+}
+
 # boot NAME WANT_RC LAUNCHER-ARGS...: re-emit the guest's results, then the
 # verdict. Needs RUN (the launcher's run command) and tmp (a scratch folder);
 # leaves the launcher's stdout and exit status in $tmp/KEY.out, $tmp/KEY.rc

@@ -33,9 +33,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tests/libvirt-lib.sh
 . tests/vm-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-RUN="qemu/devmemlab run --accel ${ACCEL:-auto} --kernel ${KERNEL:-build/kernel/vmlinuz}
-	--initrd ${INITRD:-build/initramfs.cpio.zst} --timeout ${VM_TIMEOUT:-240}
-	${GUEST_APPEND:+--append $GUEST_APPEND}"
+RUN=$(lab_run)
 echo "KTAP version 1"
 
 for f in topologies/*.ini; do
